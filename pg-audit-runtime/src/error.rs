@@ -1,0 +1,74 @@
+//! The one error type of the runtime crate.
+
+/// Everything that can go wrong in pg-audit, with a message that tells the user what to do.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// PostgreSQL could not be reached at all.
+    #[error("cannot connect to PostgreSQL at {target}: {reason}. Is the server running? Start it (e.g. `pg_ctlcluster 15 main start`) or set DATABASE_URL")]
+    Unreachable {
+        /// Host, port and database, never the password.
+        target: String,
+        /// What the driver said.
+        reason: String,
+    },
+    /// The connected role lacks a privilege pg-audit needs.
+    #[error("permission denied: {0}")]
+    Privilege(String),
+    /// A table named in the configuration or on the command line does not exist.
+    #[error("unknown table {0}: no such table in the audited schemas")]
+    UnknownTable(String),
+    /// A name, context value or setting that cannot be used.
+    #[error("invalid {what}: {reason}")]
+    Invalid {
+        /// What was invalid (`"table name"`, `"request id"`, …).
+        what: &'static str,
+        /// Why.
+        reason: String,
+    },
+    /// A lock could not be taken within the configured lock timeout.
+    #[error("timed out waiting for a lock on {0}: a long-running transaction holds it; retry when it ends or raise the lock timeout")]
+    LockTimeout(String),
+    /// The database holds migrations newer than this version of pg-audit knows.
+    #[error("the audit schema is at migration {found}, newer than this pg-audit knows ({known}); upgrade pg-audit")]
+    UnknownMigration {
+        /// Highest version applied in the database.
+        found: i32,
+        /// Highest version this build knows.
+        known: i32,
+    },
+    /// Any other database error.
+    #[error("database error: {0}")]
+    Database(#[source] sqlx::Error),
+    /// Writing exported SQL files failed.
+    #[error("cannot write {path}: {source}")]
+    Io {
+        /// The file or directory.
+        path: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    pub(crate) fn invalid(what: &'static str, reason: impl Into<String>) -> Self {
+        Error::Invalid { what, reason: reason.into() }
+    }
+}
+
+impl From<sqlx::Error> for Error {
+    fn from(error: sqlx::Error) -> Self {
+        if let Some(db) = error.as_database_error() {
+            match db.code().as_deref() {
+                Some("42501") => return Error::Privilege(db.message().to_string()),
+                Some("55P03") => return Error::LockTimeout(db.message().to_string()),
+                _ => {}
+            }
+        }
+        Error::Database(error)
+    }
+}
+
+/// The result type of pg-audit's fallible functions.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

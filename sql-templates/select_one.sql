@@ -1,0 +1,2 @@
+-- Checks that the server answers.
+SELECT 1

@@ -1,0 +1,1 @@
+pub use pg_audit_runtime::*;
