@@ -1,0 +1,122 @@
+-- Body of the audit trigger function of a table with a primary key. INSERT, UPDATE and
+-- DELETE are recorded set-based, once per statement, from the transition tables, so a bulk
+-- statement pays no per-row PL/pgSQL price. OLD and NEW rows are paired by primary key. The
+-- only row-level path is an UPDATE that changes a key: it is recorded row by row and its
+-- keys are noted so the statement path does not pair them wrongly.
+-- @ident schema the audit schema
+-- @literal table_schema schema recorded for the table
+-- @literal table_name name recorded for the table
+-- @fragment row_old_data masked old row, over oj
+-- @fragment row_new_data masked new row, over nj
+-- @fragment row_record_id record id, over nj
+-- @fragment row_changed changed columns, over oj and nj
+-- @fragment row_old_key key, over oj
+-- @fragment row_new_key key, over nj
+-- @fragment inserted_data masked row, over r.j
+-- @fragment inserted_record_id record id, over r.j
+-- @fragment pair_old_key key, over o.j
+-- @fragment pair_new_key key, over n.j
+-- @fragment pair_changed changed columns, over o.j and n.j
+-- @fragment pair_old_data masked old row, over x.oj
+-- @fragment pair_new_data masked new row, over x.nj
+-- @fragment pair_record_id record id, over x.nj
+-- @fragment keep_noop true to record UPDATEs that change nothing
+DECLARE
+    oj jsonb;
+    nj jsonb;
+    moved boolean;
+BEGIN
+    IF TG_LEVEL = 'ROW' THEN
+        oj := to_jsonb(OLD);
+        nj := to_jsonb(NEW);
+        INSERT INTO {{schema}}.pg_audit_log (
+            schema_name, table_name, operation, old_data, new_data, changed_fields, record_id,
+            ip_address, updated_by, is_db_user, db_user, application_name,
+            api_name, http_method, request_id, transaction_id, context
+        )
+        SELECT {{table_schema}}, {{table_name}}, 'UPDATE', {{row_old_data}}, {{row_new_data}}, to_jsonb({{row_changed}}), {{row_record_id}},
+               c.ip_address, c.user_id, c.is_db_user, c.db_user, c.application_name,
+               c.api_name, c.http_method, c.request_id, c.transaction_id, c.context
+        FROM {{schema}}.pg_audit_context() AS c;
+        INSERT INTO {{schema}}.pg_audit_moved_keys (transaction_id, trigger_depth, schema_name, table_name, old_key, new_key)
+        VALUES (txid_current(), pg_trigger_depth(), {{table_schema}}, {{table_name}}, {{row_old_key}}, {{row_new_key}});
+        RETURN NULL;
+    END IF;
+
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO {{schema}}.pg_audit_log (
+            schema_name, table_name, operation, new_data, record_id,
+            ip_address, updated_by, is_db_user, db_user, application_name,
+            api_name, http_method, request_id, transaction_id, context
+        )
+        SELECT {{table_schema}}, {{table_name}}, 'INSERT', {{inserted_data}}, {{inserted_record_id}},
+               c.ip_address, c.user_id, c.is_db_user, c.db_user, c.application_name,
+               c.api_name, c.http_method, c.request_id, c.transaction_id, c.context
+        FROM (SELECT to_jsonb(t) AS j FROM pg_audit_new AS t OFFSET 0) AS r
+        CROSS JOIN {{schema}}.pg_audit_context() AS c;
+    ELSIF TG_OP = 'DELETE' THEN
+        INSERT INTO {{schema}}.pg_audit_log (
+            schema_name, table_name, operation, old_data, record_id,
+            ip_address, updated_by, is_db_user, db_user, application_name,
+            api_name, http_method, request_id, transaction_id, context
+        )
+        SELECT {{table_schema}}, {{table_name}}, 'DELETE', {{inserted_data}}, {{inserted_record_id}},
+               c.ip_address, c.user_id, c.is_db_user, c.db_user, c.application_name,
+               c.api_name, c.http_method, c.request_id, c.transaction_id, c.context
+        FROM (SELECT to_jsonb(t) AS j FROM pg_audit_old AS t OFFSET 0) AS r
+        CROSS JOIN {{schema}}.pg_audit_context() AS c;
+    ELSIF TG_OP = 'UPDATE' THEN
+        moved := EXISTS (
+            SELECT 1
+            FROM {{schema}}.pg_audit_moved_keys AS m
+            WHERE m.transaction_id = txid_current()
+              AND m.trigger_depth = pg_trigger_depth()
+              AND m.schema_name = {{table_schema}}
+              AND m.table_name = {{table_name}}
+        );
+        INSERT INTO {{schema}}.pg_audit_log (
+            schema_name, table_name, operation, old_data, new_data, changed_fields, record_id,
+            ip_address, updated_by, is_db_user, db_user, application_name,
+            api_name, http_method, request_id, transaction_id, context
+        )
+        SELECT {{table_schema}}, {{table_name}}, 'UPDATE', {{pair_old_data}}, {{pair_new_data}}, to_jsonb(x.changed), {{pair_record_id}},
+               c.ip_address, c.user_id, c.is_db_user, c.db_user, c.application_name,
+               c.api_name, c.http_method, c.request_id, c.transaction_id, c.context
+        FROM (
+            SELECT o.j AS oj, n.j AS nj, {{pair_changed}} AS changed
+            FROM (SELECT to_jsonb(t) AS j FROM pg_audit_old AS t) AS o
+            JOIN (SELECT to_jsonb(t) AS j FROM pg_audit_new AS t) AS n ON {{pair_old_key}} = {{pair_new_key}}
+            WHERE NOT moved OR NOT EXISTS (
+                SELECT 1
+                FROM {{schema}}.pg_audit_moved_keys AS m
+                WHERE m.transaction_id = txid_current()
+                  AND m.trigger_depth = pg_trigger_depth()
+                  AND m.schema_name = {{table_schema}}
+                  AND m.table_name = {{table_name}}
+                  AND (m.old_key = {{pair_old_key}} OR m.new_key = {{pair_old_key}})
+            )
+            OFFSET 0
+        ) AS x
+        CROSS JOIN {{schema}}.pg_audit_context() AS c
+        WHERE x.changed <> '{}' OR {{keep_noop}};
+        IF moved THEN
+            DELETE FROM {{schema}}.pg_audit_moved_keys AS m
+            WHERE m.transaction_id = txid_current()
+              AND m.trigger_depth = pg_trigger_depth()
+              AND m.schema_name = {{table_schema}}
+              AND m.table_name = {{table_name}};
+        END IF;
+    ELSE
+        INSERT INTO {{schema}}.pg_audit_log (
+            schema_name, table_name, operation,
+            ip_address, updated_by, is_db_user, db_user, application_name,
+            api_name, http_method, request_id, transaction_id, context
+        )
+        SELECT {{table_schema}}, {{table_name}}, 'TRUNCATE',
+               c.ip_address, c.user_id, c.is_db_user, c.db_user, c.application_name,
+               c.api_name, c.http_method, c.request_id, c.transaction_id,
+               {{schema}}.pg_audit_truncate_context(c.context, TG_TABLE_SCHEMA, TG_TABLE_NAME, {{table_schema}}, {{table_name}})
+        FROM {{schema}}.pg_audit_context() AS c;
+    END IF;
+    RETURN NULL;
+END
