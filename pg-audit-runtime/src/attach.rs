@@ -494,3 +494,32 @@ fn describe_shape(table: &TableInfo, action: &TableAction) -> String {
     }
     parts.join(", ")
 }
+
+/// The SQL that attaches every table the rules audit (context functions first), whatever is
+/// attached now: for `pg-audit sql`, to review or to run with another migration tool.
+pub async fn attach_sql(pool: &PgPool, settings: &Settings, rules: &TableRules) -> Result<Sql> {
+    settings.validate()?;
+    let mut conn = pool.acquire().await?;
+    let schemas = if rules.schemas.is_empty() {
+        vec!["public".to_string()]
+    } else {
+        rules.schemas.clone()
+    };
+    let tables = catalog::load_tables(&mut conn, &schemas, &settings.audit_schema).await?;
+    let mut statements = vec![context_functions(settings)];
+    for table in tables
+        .iter()
+        .filter(|t| !rules.is_excluded(&t.name.schema, &t.name.name))
+    {
+        let masked = rules.masked_columns(&table.name.schema, &table.name.name);
+        let ignored = rules.ignored_columns(&table.name.schema, &table.name.name);
+        check_columns(table, &masked, &ignored)?;
+        let rule = TableRule {
+            masked,
+            ignored,
+            keep_noop_updates: settings.keep_noop_updates,
+        };
+        statements.push(trigger::render_table(&settings.audit_schema, table, &rule).create);
+    }
+    Ok(Sql::join(statements, "\n\n"))
+}

@@ -38,7 +38,7 @@ pub enum Error {
         known: i32,
     },
     /// Any other database error.
-    #[error("database error: {0}")]
+    #[error("database error: {}", describe(.0))]
     Database(#[source] sqlx::Error),
     /// Writing exported SQL files failed.
     #[error("cannot write {path}: {source}")]
@@ -49,6 +49,14 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+}
+
+/// The server's own message when there is one (without the driver's source-line noise).
+fn describe(error: &sqlx::Error) -> String {
+    match error.as_database_error() {
+        Some(db) => db.message().to_string(),
+        None => error.to_string(),
+    }
 }
 
 impl Error {

@@ -6,6 +6,7 @@
 mod attach;
 mod catalog;
 mod config;
+mod connect;
 mod error;
 mod lock;
 mod migrate;
@@ -13,14 +14,17 @@ mod names;
 mod registry;
 mod request;
 pub mod sql;
+mod status;
 mod trigger;
 
-pub use attach::{attach, ActionKind, AttachOptions, AttachPlan, TableAction};
+pub use attach::{attach, attach_sql, ActionKind, AttachOptions, AttachPlan, TableAction};
 pub use config::{
     Settings, TableRef, TableRules, Tables, DEFAULT_SENSITIVE_FIELDS, MIGRATION_HISTORY_TABLES,
 };
+pub use connect::connect;
 pub use error::{Error, Result};
 pub use migrate::{migrate, migrate_zero, migration_files, MigrationReport};
 pub use names::{check_identifier, QualifiedName, TablePattern, MAX_IDENTIFIER_BYTES};
 pub use request::{HandlerAnnotations, RequestAudit};
+pub use status::{registered_rules, status, StatusReport, TableState, TableStatus};
 pub use trigger::MASK;
