@@ -7,7 +7,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 /// Opens a small pool on `url` (`postgres://user@host:port/db`). An unreachable server or a
-/// bad URL is an [`Error::Unreachable`] naming host, port and database, never the password.
+/// bad URL is an [`Error::Unreachable`] (or [`Error::ConnectionRefused`]) naming host, port and database, never the password.
 ///
 /// ```no_run
 /// # async fn run() -> pg_audit_runtime::Result<()> {

@@ -12,6 +12,15 @@ pub enum Error {
         /// What the driver said.
         reason: String,
     },
+    /// The server answered but refused the connection (unknown database or role, bad
+    /// password, too many connections).
+    #[error("PostgreSQL at {target} refused the connection: {reason}")]
+    ConnectionRefused {
+        /// Host, port and database, never the password.
+        target: String,
+        /// What the server said.
+        reason: String,
+    },
     /// The connected role lacks a privilege pg-audit needs.
     #[error("permission denied: {0}")]
     Privilege(String),
