@@ -29,7 +29,7 @@ pub async fn connect(url: &str) -> Result<PgPool> {
         options.get_database().unwrap_or(options.get_username())
     );
     let unreachable = |e: sqlx::Error| match e {
-        sqlx::Error::Database(db) => Error::Unreachable {
+        sqlx::Error::Database(db) => Error::ConnectionRefused {
             target: target.clone(),
             reason: redact(db.message(), url),
         },
