@@ -506,11 +506,21 @@ pub async fn attach_sql(pool: &PgPool, settings: &Settings, rules: &TableRules) 
         rules.schemas.clone()
     };
     let tables = catalog::load_tables(&mut conn, &schemas, &settings.audit_schema).await?;
+    // Tables excluded with `attach --exclude` stay out of the export too.
+    let excluded_by_command: Vec<QualifiedName> =
+        match migrate::require_migrated(&mut conn, &settings.audit_schema).await {
+            Ok(()) => registry::load(&mut conn, &settings.audit_schema)
+                .await?
+                .into_iter()
+                .filter(|e| e.excluded_by.as_deref() == Some(EXCLUDED_BY_COMMAND))
+                .map(|e| e.name())
+                .collect(),
+            Err(_) => Vec::new(),
+        };
     let mut statements = vec![context_functions(settings)];
-    for table in tables
-        .iter()
-        .filter(|t| !rules.is_excluded(&t.name.schema, &t.name.name))
-    {
+    for table in tables.iter().filter(|t| {
+        !rules.is_excluded(&t.name.schema, &t.name.name) && !excluded_by_command.contains(&t.name)
+    }) {
         let masked = rules.masked_columns(&table.name.schema, &table.name.name);
         let ignored = rules.ignored_columns(&table.name.schema, &table.name.name);
         check_columns(table, &masked, &ignored)?;
