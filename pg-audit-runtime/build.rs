@@ -128,9 +128,14 @@ fn generate(out: &mut String, stem: &str, template: &Template) {
     );
     for piece in &template.pieces {
         match piece {
-            Piece::Text(text) => {
-                let _ = writeln!(out, "        out.push_str({text:?});");
-            }
+            Piece::Text(text) => match text.chars().collect::<Vec<_>>().as_slice() {
+                [single] => {
+                    let _ = writeln!(out, "        out.push({single:?});");
+                }
+                _ => {
+                    let _ = writeln!(out, "        out.push_str({text:?});");
+                }
+            },
             Piece::Slot(slot) => {
                 let placeholder = &template.placeholders[*slot];
                 let _ = writeln!(

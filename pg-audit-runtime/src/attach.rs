@@ -319,7 +319,7 @@ pub(crate) async fn plan(
     }
     // Functions still called by triggers this run does not touch are kept.
     for t in &present {
-        if !drops.iter().any(|d| *d == t) {
+        if !drops.contains(&t) {
             kept_functions.insert(t.function.clone());
         }
     }
