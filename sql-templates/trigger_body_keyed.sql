@@ -14,13 +14,10 @@
 -- @fragment row_new_key key, over nj
 -- @fragment inserted_data masked row, over r.j
 -- @fragment inserted_record_id record id, over r.j
--- @fragment pair_old_key key, over o.j
--- @fragment pair_new_key key, over n.j
--- @fragment pair_changed changed columns, over o.j and n.j
--- @fragment pair_old_data masked old row, over x.oj
--- @fragment pair_new_data masked new row, over x.nj
--- @fragment pair_record_id record id, over x.nj
--- @fragment keep_noop true to record UPDATEs that change nothing
+-- @literals key_names the primary-key columns
+-- @fragment key_count how many they are
+-- @fragment update_by_typed_key rendered trigger_update_pairs, pairing by typed key
+-- @fragment update_by_jsonb_key rendered trigger_update_pairs, pairing by jsonb key
 DECLARE
     oj jsonb;
     nj jsonb;
@@ -74,31 +71,20 @@ BEGIN
               AND m.schema_name = {{table_schema}}
               AND m.table_name = {{table_name}}
         );
-        INSERT INTO {{schema}}.pg_audit_log (
-            schema_name, table_name, operation, old_data, new_data, changed_fields, record_id,
-            ip_address, updated_by, is_db_user, db_user, application_name,
-            api_name, http_method, request_id, transaction_id, context
-        )
-        SELECT {{table_schema}}, {{table_name}}, 'UPDATE', {{pair_old_data}}, {{pair_new_data}}, to_jsonb(x.changed), {{pair_record_id}},
-               c.ip_address, c.user_id, c.is_db_user, c.db_user, c.application_name,
-               c.api_name, c.http_method, c.request_id, c.transaction_id, c.context
-        FROM (
-            SELECT o.j AS oj, n.j AS nj, {{pair_changed}} AS changed
-            FROM (SELECT to_jsonb(t) AS j FROM pg_audit_old AS t) AS o
-            JOIN (SELECT to_jsonb(t) AS j FROM pg_audit_new AS t) AS n ON {{pair_old_key}} = {{pair_new_key}}
-            WHERE NOT moved OR NOT EXISTS (
-                SELECT 1
-                FROM {{schema}}.pg_audit_moved_keys AS m
-                WHERE m.transaction_id = txid_current()
-                  AND m.trigger_depth = pg_trigger_depth()
-                  AND m.schema_name = {{table_schema}}
-                  AND m.table_name = {{table_name}}
-                  AND (m.old_key = {{pair_old_key}} OR m.new_key = {{pair_old_key}})
-            )
-            OFFSET 0
-        ) AS x
-        CROSS JOIN {{schema}}.pg_audit_context() AS c
-        WHERE x.changed <> '{}' OR {{keep_noop}};
+        -- Pair by the typed key columns while they exist under the names they had at attach
+        -- time (fast: a hash join on the keys); after a rename, pair by jsonb instead.
+        IF (
+            SELECT count(*)
+            FROM pg_catalog.pg_attribute AS a
+            WHERE a.attrelid = TG_RELID
+              AND a.attname = ANY (ARRAY[{{key_names}}]::name[])
+              AND a.attnum > 0
+              AND NOT a.attisdropped
+        ) = {{key_count}} THEN
+{{update_by_typed_key}}
+        ELSE
+{{update_by_jsonb_key}}
+        END IF;
         IF moved THEN
             DELETE FROM {{schema}}.pg_audit_moved_keys AS m
             WHERE m.transaction_id = txid_current()

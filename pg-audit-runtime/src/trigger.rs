@@ -7,9 +7,10 @@ use crate::catalog::{AttachedTrigger, TableInfo};
 use crate::names::QualifiedName;
 use crate::sql::templates::{
     CreateKeyChangeTrigger, CreateRowTriggers, CreateStatementTriggers, CreateTruncateTrigger,
-    DropTrigger, DropTriggerFunction, ExprChangedFields, ExprJsonText, ExprKeyArray,
-    ExprKeyChanged, ExprKeyValue, ExprMasked, ExprNotIgnored, ExprRecordIdComposite,
-    ExprRecordIdSingle, TriggerBodyKeyed, TriggerBodyKeyless, TriggerFunction,
+    DropTrigger, DropTriggerFunction, ExprChangedFields, ExprColumnChanged, ExprJsonText,
+    ExprKeyArray, ExprKeyChanged, ExprKeyJoin, ExprKeyValue, ExprMasked, ExprNotIgnored,
+    ExprPairsByJsonbKey, ExprPairsByTypedKey, ExprRecordIdComposite, ExprRecordIdSingle,
+    TriggerBodyKeyed, TriggerBodyKeyless, TriggerFunction, TriggerUpdatePairs,
 };
 use crate::sql::Sql;
 
@@ -76,6 +77,7 @@ pub(crate) fn render_table(
     let function_name = function_name(&table.name);
     let expressions = Expressions {
         key_columns: &table.key_columns,
+        columns: &table.columns,
         rule,
     };
     let body = if table.key_columns.is_empty() {
@@ -203,6 +205,8 @@ pub(crate) fn render_drop(
 /// Builds the expressions of a table's trigger body over a given jsonb value.
 struct Expressions<'a> {
     key_columns: &'a [String],
+    /// Columns known at attach time (compared one by one; others by a jsonb scan).
+    columns: &'a [String],
     rule: &'a TableRule,
 }
 
@@ -280,9 +284,23 @@ impl Expressions<'_> {
             }
             .render()
         };
+        let (old_value, new_value) = (Sql::fixed(old_value), Sql::fixed(new_value));
+        let known = self
+            .columns
+            .iter()
+            .filter(|column| !self.rule.ignored.contains(column))
+            .map(|column| {
+                ExprColumnChanged {
+                    old_value: &old_value,
+                    new_value: &new_value,
+                    column,
+                }
+                .render()
+            });
         ExprChangedFields {
-            old_value: &Sql::fixed(old_value),
-            new_value: &Sql::fixed(new_value),
+            old_value: &old_value,
+            new_value: &new_value,
+            known: &Sql::join(known, ", "),
             ignored_filter: &ignored_filter,
         }
         .render()
@@ -297,6 +315,21 @@ impl Expressions<'_> {
     }
 
     fn keyed_body(&self, audit_schema: &str, table: &TableInfo) -> Sql {
+        let key_join = Sql::join(
+            self.key_columns
+                .iter()
+                .map(|column| ExprKeyJoin { column }.render()),
+            " AND ",
+        );
+        let typed_pairs = ExprPairsByTypedKey {
+            key_join: &key_join,
+        }
+        .render();
+        let jsonb_pairs = ExprPairsByJsonbKey {
+            old_key: &self.key("o.j"),
+            new_key: &self.key("n.j"),
+        }
+        .render();
         TriggerBodyKeyed {
             schema: audit_schema,
             table_schema: &table.name.schema,
@@ -309,12 +342,25 @@ impl Expressions<'_> {
             row_new_key: &self.key("nj"),
             inserted_data: &self.masked("r.j"),
             inserted_record_id: &self.record_id("r.j"),
-            pair_old_key: &self.key("o.j"),
-            pair_new_key: &self.key("n.j"),
-            pair_changed: &self.changed("o.j", "n.j"),
-            pair_old_data: &self.masked("x.oj"),
-            pair_new_data: &self.masked("x.nj"),
-            pair_record_id: &self.record_id("x.nj"),
+            key_names: self.key_columns,
+            key_count: &Sql::trusted(self.key_columns.len().to_string()),
+            update_by_typed_key: &self.update_pairs(audit_schema, table, &typed_pairs),
+            update_by_jsonb_key: &self.update_pairs(audit_schema, table, &jsonb_pairs),
+        }
+        .render()
+    }
+
+    fn update_pairs(&self, audit_schema: &str, table: &TableInfo, pairs: &Sql) -> Sql {
+        TriggerUpdatePairs {
+            schema: audit_schema,
+            table_schema: &table.name.schema,
+            table_name: &table.name.name,
+            pairs,
+            changed: &self.changed("p.oj", "p.nj"),
+            old_key: &self.key("p.oj"),
+            old_data: &self.masked("x.oj"),
+            new_data: &self.masked("x.nj"),
+            record_id: &self.record_id("x.nj"),
             keep_noop: &self.keep_noop(),
         }
         .render()
