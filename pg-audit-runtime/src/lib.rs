@@ -13,3 +13,4 @@ pub use config::{Settings, TableRef, TableRules, Tables, DEFAULT_SENSITIVE_FIELD
 pub use error::{Error, Result};
 pub use names::{check_identifier, QualifiedName, TablePattern, MAX_IDENTIFIER_BYTES};
 pub use request::{HandlerAnnotations, RequestAudit};
+pub mod query;
