@@ -14,3 +14,4 @@ pub use error::{Error, Result};
 pub use names::{check_identifier, QualifiedName, TablePattern, MAX_IDENTIFIER_BYTES};
 pub use request::{HandlerAnnotations, RequestAudit};
 pub mod query;
+pub mod viewer;

@@ -107,6 +107,12 @@ impl Cursor {
 /// ```
 pub async fn audit_log<'e>(executor: impl PgExecutor<'e>, audit_schema: &str, filter: &AuditLogFilter) -> Result<Page<AuditLogEntry>> {
     check_identifier(audit_schema, "audit schema")?;
+    refuse_nul(&[
+        ("schema", &filter.schema),
+        ("table", &filter.table),
+        ("record id", &filter.record_id),
+        ("user", &filter.user),
+    ])?;
     let cursor = Cursor { before_id: filter.before_id, after_id: filter.after_id, limit: filter.limit };
     let direction = cursor.direction();
     let rows = QueryAuditLog { audit_schema, direction: &direction }
@@ -145,6 +151,7 @@ pub async fn audit_log<'e>(executor: impl PgExecutor<'e>, audit_schema: &str, fi
 /// ```
 pub async fn api_log<'e>(executor: impl PgExecutor<'e>, audit_schema: &str, filter: &ApiLogFilter) -> Result<Page<ApiLogEntry>> {
     check_identifier(audit_schema, "audit schema")?;
+    refuse_nul(&[("path", &filter.path), ("method", &filter.method), ("user", &filter.user)])?;
     if let Some(ms) = filter.min_duration_ms {
         if !ms.is_finite() {
             return Err(Error::invalid("minimum duration", "it must be a finite number of milliseconds"));
@@ -188,6 +195,14 @@ pub async fn api_log<'e>(executor: impl PgExecutor<'e>, audit_schema: &str, filt
 pub async fn api_request<'e>(executor: impl PgExecutor<'e>, audit_schema: &str, request_id: Uuid) -> Result<Option<ApiLogEntry>> {
     let filter = ApiLogFilter { request_id: Some(request_id), limit: 1, ..Default::default() };
     Ok(api_log(executor, audit_schema, &filter).await?.entries.into_iter().next())
+}
+
+/// PostgreSQL text cannot hold NUL, so a filter value with one is a mistake, not a miss.
+fn refuse_nul(values: &[(&'static str, &Option<String>)]) -> Result<()> {
+    match values.iter().find(|(_, value)| value.as_deref().is_some_and(|v| v.contains('\0'))) {
+        Some((what, _)) => Err(Error::invalid(what, "it contains a NUL character, which no stored value can")),
+        None => Ok(()),
+    }
 }
 
 /// A missing audit table is a setup problem with a known fix; say so.
