@@ -23,14 +23,21 @@ fn main() {
     let mut failed = false;
     for path in &files {
         println!("cargo::rerun-if-changed={}", path.display());
-        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
-        let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+        let stem = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default();
+        let text = std::fs::read_to_string(path)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
         match parse_template(&text) {
             Ok(template) => generate(&mut out, stem, &template),
             Err(errors) => {
                 failed = true;
                 for error in errors {
-                    println!("cargo::error=sql-templates/{stem}.sql:{}: {}", error.line, error.message);
+                    println!(
+                        "cargo::error=sql-templates/{stem}.sql:{}: {}",
+                        error.line, error.message
+                    );
                 }
             }
         }
@@ -38,15 +45,20 @@ fn main() {
     if failed {
         std::process::exit(1);
     }
-    let target = Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("templates.rs");
-    std::fs::write(&target, out).unwrap_or_else(|e| panic!("cannot write {}: {e}", target.display()));
+    let target =
+        Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("templates.rs");
+    std::fs::write(&target, out)
+        .unwrap_or_else(|e| panic!("cannot write {}: {e}", target.display()));
 }
 
 fn struct_name(stem: &str) -> String {
     stem.split('_')
         .map(|word| {
             let mut chars = word.chars();
-            chars.next().map(|c| c.to_ascii_uppercase().to_string() + chars.as_str()).unwrap_or_default()
+            chars
+                .next()
+                .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
+                .unwrap_or_default()
         })
         .collect()
 }
@@ -73,34 +85,64 @@ fn render_call(kind: PlaceholderKind, name: &str) -> String {
 
 fn generate(out: &mut String, stem: &str, template: &Template) {
     let name = struct_name(stem);
-    let fixed_len: usize = template.pieces.iter().map(|p| if let Piece::Text(t) = p { t.len() } else { 16 }).sum();
+    let fixed_len: usize = template
+        .pieces
+        .iter()
+        .map(|p| if let Piece::Text(t) = p { t.len() } else { 16 })
+        .sum();
     out.push('\n');
     for line in &template.doc {
         let _ = writeln!(out, "/// {line}");
     }
     let _ = writeln!(out, "///\n/// Rendered from `sql-templates/{stem}.sql`.");
     if template.placeholders.is_empty() {
-        let _ = writeln!(out, "#[derive(Debug, Clone, Copy, Default)]\npub struct {name};");
+        let _ = writeln!(
+            out,
+            "#[derive(Debug, Clone, Copy, Default)]\npub struct {name};"
+        );
         let _ = writeln!(out, "impl {name} {{");
     } else {
-        let _ = writeln!(out, "#[derive(Debug, Clone, Copy)]\npub struct {name}<'a> {{");
+        let _ = writeln!(
+            out,
+            "#[derive(Debug, Clone, Copy)]\npub struct {name}<'a> {{"
+        );
         for placeholder in &template.placeholders {
             let _ = writeln!(out, "    /// {} ({:?}).", placeholder.doc, placeholder.kind);
-            let _ = writeln!(out, "    pub {}: {},", placeholder.name, field_type(placeholder.kind));
+            let _ = writeln!(
+                out,
+                "    pub {}: {},",
+                placeholder.name,
+                field_type(placeholder.kind)
+            );
         }
         let _ = writeln!(out, "}}\nimpl {name}<'_> {{");
     }
-    let _ = writeln!(out, "    /// Renders the statement, quoting every value by the kind of its placeholder.");
+    let _ = writeln!(
+        out,
+        "    /// Renders the statement, quoting every value by the kind of its placeholder."
+    );
     let _ = writeln!(out, "    pub fn render(&self) -> crate::sql::Sql {{");
-    let _ = writeln!(out, "        #[allow(unused_mut)]\n        let mut out = String::with_capacity({fixed_len});");
+    let _ = writeln!(
+        out,
+        "        #[allow(unused_mut)]\n        let mut out = String::with_capacity({fixed_len});"
+    );
     for piece in &template.pieces {
         match piece {
-            Piece::Text(text) => {
-                let _ = writeln!(out, "        out.push_str({text:?});");
-            }
+            Piece::Text(text) => match text.chars().collect::<Vec<_>>().as_slice() {
+                [single] => {
+                    let _ = writeln!(out, "        out.push({single:?});");
+                }
+                _ => {
+                    let _ = writeln!(out, "        out.push_str({text:?});");
+                }
+            },
             Piece::Slot(slot) => {
                 let placeholder = &template.placeholders[*slot];
-                let _ = writeln!(out, "        {}", render_call(placeholder.kind, &placeholder.name));
+                let _ = writeln!(
+                    out,
+                    "        {}",
+                    render_call(placeholder.kind, &placeholder.name)
+                );
             }
         }
     }

@@ -256,3 +256,26 @@ async fn a_hostile_audit_schema_name_or_filter_value_is_data_not_sql() {
     assert!(error.to_string().contains("invalid user: it contains a NUL"), "{error}");
     assert_eq!(ids(&db, &AuditLogFilter::default()).await.len(), 1, "the log is intact");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rows_written_by_the_real_triggers_read_back_as_a_record_history() {
+    let db = TestDb::new("query_real_triggers").await;
+    db.exec("CREATE TABLE orders (id bigserial PRIMARY KEY, total numeric NOT NULL, note text)").await;
+    create_audit_tables(&db).await;
+    db.exec("INSERT INTO orders (total, note) VALUES (5, 'first'); UPDATE orders SET total = 7 WHERE id = 1; DELETE FROM orders WHERE id = 1;")
+        .await;
+
+    let history = query::audit_log(&db.pool, SCHEMA, &AuditLogFilter::record("public", "orders", "1")).await.unwrap();
+    let operations: Vec<&str> = history.entries.iter().map(|e| e.operation.as_str()).collect();
+    assert_eq!(operations, ["DELETE", "UPDATE", "INSERT"]);
+    let update = &history.entries[1];
+    assert_eq!(update.changed_field_names(), ["total"]);
+    assert_eq!(update.old_data.as_ref().unwrap()["total"], json!(5));
+    assert_eq!(update.new_data.as_ref().unwrap()["total"], json!(7));
+    assert!(history.entries.iter().all(|e| e.is_db_user && e.db_user.as_deref() == Some("postgres")));
+    assert_eq!(
+        query::audit_log(&db.pool, SCHEMA, &AuditLogFilter::db_writes().limit(10)).await.unwrap().entries.len(),
+        3,
+        "writes from psql-like sessions are direct DB writes"
+    );
+}

@@ -53,14 +53,9 @@ async fn hostile_row_contents_show_as_text_on_every_page() {
     .by(SCRIPT)
     .in_request(request.request_id, "POST", &format!("/orders/{SCRIPT}"));
     change.db_user = Some(IMG.to_string());
+    change.application_name = ATTR.to_string();
+    change.context = Some(json!({ "reason": SCRIPT }));
     let id = write_change(&db, &change).await;
-    sqlx::query("UPDATE audit.pg_audit_log SET context = $1, application_name = $2 WHERE id = $3")
-        .bind(json!({ "reason": SCRIPT }))
-        .bind(ATTR)
-        .bind(id)
-        .execute(&db.pool)
-        .await
-        .unwrap();
     let source = ViewerSource::new(db.pool.clone(), SCHEMA).unwrap();
     let addr = serve(Router::new().nest("/audit", viewer::router(source, allow_all))).await;
 

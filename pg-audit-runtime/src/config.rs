@@ -61,13 +61,27 @@ pub struct Settings {
 
 /// The seed's `SENSITIVE_FIELDS`.
 pub const DEFAULT_SENSITIVE_FIELDS: &[&str] = &[
-    "password", "token", "access", "refresh", "authorization", "secret", "api_key", "apikey", "credit_card", "cvv", "ssn",
+    "password",
+    "token",
+    "access",
+    "refresh",
+    "authorization",
+    "secret",
+    "api_key",
+    "apikey",
+    "credit_card",
+    "cvv",
+    "ssn",
 ];
 
 /// Migration-history tables of Rust's migration tools, never audited (like the seed's
 /// `django_*` and `auth_*` tables).
-pub const MIGRATION_HISTORY_TABLES: &[&str] =
-    &["_sqlx_migrations", "refinery_schema_history", "__diesel_schema_migrations", "seaql_migrations"];
+pub const MIGRATION_HISTORY_TABLES: &[&str] = &[
+    "_sqlx_migrations",
+    "refinery_schema_history",
+    "__diesel_schema_migrations",
+    "seaql_migrations",
+];
 
 impl Default for Settings {
     fn default() -> Self {
@@ -75,7 +89,10 @@ impl Default for Settings {
             audit_schema: "audit".into(),
             excluded_paths: vec!["/admin".into(), "/static".into(), "/media".into()],
             excluded_tables: Vec::new(),
-            sensitive_fields: DEFAULT_SENSITIVE_FIELDS.iter().map(|s| s.to_string()).collect(),
+            sensitive_fields: DEFAULT_SENSITIVE_FIELDS
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
             max_payload_size: 10_000,
             log_get_requests: false,
             track_db_users: true,
@@ -137,7 +154,12 @@ pub struct Tables {
 
 impl Tables {
     /// Every table of the `public` schema.
-    pub const PUBLIC: Tables = Tables { schemas: &["public"], exclude: &[], mask: &[], ignore: &[] };
+    pub const PUBLIC: Tables = Tables {
+        schemas: &["public"],
+        exclude: &[],
+        mask: &[],
+        ignore: &[],
+    };
 }
 
 impl Default for Tables {
@@ -168,7 +190,10 @@ impl TableRules {
                 check_identifier(schema, "schema name")?;
             }
             check_identifier(t.name, "table name")?;
-            Ok(TablePattern { schema: t.schema.map(str::to_string), name: t.name.to_string() })
+            Ok(TablePattern {
+                schema: t.schema.map(str::to_string),
+                name: t.name.to_string(),
+            })
         };
         let columns = |list: &[(TableRef, &[&str])]| -> Result<Vec<(TablePattern, Vec<String>)>> {
             list.iter()
@@ -176,7 +201,10 @@ impl TableRules {
                     for col in cols.iter() {
                         check_identifier(col, "column name")?;
                     }
-                    Ok((pattern(table)?, cols.iter().map(|c| c.to_string()).collect()))
+                    Ok((
+                        pattern(table)?,
+                        cols.iter().map(|c| c.to_string()).collect(),
+                    ))
                 })
                 .collect()
         };
@@ -201,7 +229,8 @@ impl TableRules {
 
     /// Whether the rules exclude `schema.table`.
     pub fn is_excluded(&self, schema: &str, table: &str) -> bool {
-        MIGRATION_HISTORY_TABLES.contains(&table) || self.exclude.iter().any(|p| p.matches(schema, table))
+        MIGRATION_HISTORY_TABLES.contains(&table)
+            || self.exclude.iter().any(|p| p.matches(schema, table))
     }
 
     /// Masked columns of `schema.table`, sorted and deduplicated.
@@ -216,8 +245,11 @@ impl TableRules {
 }
 
 fn collect_columns(list: &[(TablePattern, Vec<String>)], schema: &str, table: &str) -> Vec<String> {
-    let mut columns: Vec<String> =
-        list.iter().filter(|(p, _)| p.matches(schema, table)).flat_map(|(_, cols)| cols.iter().cloned()).collect();
+    let mut columns: Vec<String> = list
+        .iter()
+        .filter(|(p, _)| p.matches(schema, table))
+        .flat_map(|(_, cols)| cols.iter().cloned())
+        .collect();
     columns.sort();
     columns.dedup();
     columns

@@ -12,6 +12,15 @@ pub enum Error {
         /// What the driver said.
         reason: String,
     },
+    /// The server answered but refused the connection (unknown database or role, bad
+    /// password, too many connections).
+    #[error("PostgreSQL at {target} refused the connection: {reason}")]
+    ConnectionRefused {
+        /// Host, port and database, never the password.
+        target: String,
+        /// What the server said.
+        reason: String,
+    },
     /// The connected role lacks a privilege pg-audit needs.
     #[error("permission denied: {0}")]
     Privilege(String),
@@ -38,7 +47,7 @@ pub enum Error {
         known: i32,
     },
     /// Any other database error.
-    #[error("database error: {0}")]
+    #[error("database error: {}", describe(.0))]
     Database(#[source] sqlx::Error),
     /// Writing exported SQL files failed.
     #[error("cannot write {path}: {source}")]
@@ -51,9 +60,20 @@ pub enum Error {
     },
 }
 
+/// The server's own message when there is one (without the driver's source-line noise).
+fn describe(error: &sqlx::Error) -> String {
+    match error.as_database_error() {
+        Some(db) => db.message().to_string(),
+        None => error.to_string(),
+    }
+}
+
 impl Error {
     pub(crate) fn invalid(what: &'static str, reason: impl Into<String>) -> Self {
-        Error::Invalid { what, reason: reason.into() }
+        Error::Invalid {
+            what,
+            reason: reason.into(),
+        }
     }
 }
 

@@ -3,15 +3,30 @@
 //! `pg-audit` facade crate.
 #![warn(missing_docs)]
 
+mod attach;
+mod catalog;
 mod config;
+mod connect;
 mod error;
+mod lock;
+mod migrate;
 mod names;
+mod registry;
 mod request;
 pub mod sql;
+mod status;
+mod trigger;
 
-pub use config::{Settings, TableRef, TableRules, Tables, DEFAULT_SENSITIVE_FIELDS, MIGRATION_HISTORY_TABLES};
+pub use attach::{attach, attach_sql, ActionKind, AttachOptions, AttachPlan, TableAction};
+pub use config::{
+    Settings, TableRef, TableRules, Tables, DEFAULT_SENSITIVE_FIELDS, MIGRATION_HISTORY_TABLES,
+};
+pub use connect::connect;
 pub use error::{Error, Result};
+pub use migrate::{migrate, migrate_zero, migration_files, MigrationReport};
 pub use names::{check_identifier, QualifiedName, TablePattern, MAX_IDENTIFIER_BYTES};
 pub use request::{HandlerAnnotations, RequestAudit};
+pub use status::{registered_rules, status, StatusReport, TableState, TableStatus};
+pub use trigger::MASK;
 pub mod query;
 pub mod viewer;

@@ -19,7 +19,11 @@ pub fn check_identifier(name: &str, what: &'static str) -> Result<()> {
     if name.len() > MAX_IDENTIFIER_BYTES {
         return Err(Error::invalid(
             what,
-            format!("`{}…` is {} bytes long; PostgreSQL names have at most 63", truncate_for_display(name), name.len()),
+            format!(
+                "`{}…` is {} bytes long; PostgreSQL names have at most 63",
+                truncate_for_display(name),
+                name.len()
+            ),
         ));
     }
     if name.contains('\0') {
@@ -61,14 +65,23 @@ impl TablePattern {
         match parts.as_slice() {
             [name] => {
                 check_identifier(name, "table name")?;
-                Ok(TablePattern { schema: None, name: name.clone() })
+                Ok(TablePattern {
+                    schema: None,
+                    name: name.clone(),
+                })
             }
             [schema, name] => {
                 check_identifier(schema, "schema name")?;
                 check_identifier(name, "table name")?;
-                Ok(TablePattern { schema: Some(schema.clone()), name: name.clone() })
+                Ok(TablePattern {
+                    schema: Some(schema.clone()),
+                    name: name.clone(),
+                })
             }
-            _ => Err(Error::invalid("table name", format!("`{text}` has more than one dot; write table or schema.table"))),
+            _ => Err(Error::invalid(
+                "table name",
+                format!("`{text}` has more than one dot; write table or schema.table"),
+            )),
         }
     }
 
@@ -102,7 +115,10 @@ fn split_qualified(text: &str) -> Result<Vec<String>> {
             ('"', true) => {
                 quoted = false;
                 if chars.peek().is_some_and(|&n| n != '.') {
-                    return Err(Error::invalid("table name", format!("`{text}`: unexpected text after a closing quote")));
+                    return Err(Error::invalid(
+                        "table name",
+                        format!("`{text}`: unexpected text after a closing quote"),
+                    ));
                 }
             }
             ('.', false) => parts.push(std::mem::take(&mut current)),
@@ -110,7 +126,10 @@ fn split_qualified(text: &str) -> Result<Vec<String>> {
         }
     }
     if quoted {
-        return Err(Error::invalid("table name", format!("`{text}`: unclosed double quote")));
+        return Err(Error::invalid(
+            "table name",
+            format!("`{text}`: unclosed double quote"),
+        ));
     }
     parts.push(current);
     Ok(parts)
@@ -128,21 +147,34 @@ pub struct QualifiedName {
 impl QualifiedName {
     /// Makes a qualified name.
     pub fn new(schema: impl Into<String>, name: impl Into<String>) -> Self {
-        QualifiedName { schema: schema.into(), name: name.into() }
+        QualifiedName {
+            schema: schema.into(),
+            name: name.into(),
+        }
     }
 }
 
 impl fmt::Display for QualifiedName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{}", display_ident(&self.schema), display_ident(&self.name))
+        write!(
+            f,
+            "{}.{}",
+            display_ident(&self.schema),
+            display_ident(&self.name)
+        )
     }
 }
 
 /// Shows a name as a user would type it: bare when it is a plain lower-case word, quoted
 /// otherwise. For messages only; SQL is always quoted by the template renderer.
 pub(crate) fn display_ident(name: &str) -> String {
-    let plain = name.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c == '_')
-        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    let plain = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
     if plain {
         name.to_string()
     } else {
@@ -175,6 +207,8 @@ mod tests {
         let t = TablePattern::parse("orders").unwrap();
         assert!(t.matches("public", "orders"));
         assert!(t.matches("billing", "orders"));
-        assert!(!TablePattern::parse("billing.orders").unwrap().matches("public", "orders"));
+        assert!(!TablePattern::parse("billing.orders")
+            .unwrap()
+            .matches("public", "orders"));
     }
 }

@@ -54,7 +54,12 @@ pub struct RequestAudit(Arc<RequestAuditInner>);
 impl RequestAudit {
     /// A record for a request with this id, client address, method and path (the matched
     /// route when known, else the URI path).
-    pub fn new(request_id: Uuid, client_ip: Option<IpAddr>, method: http::Method, path: String) -> Self {
+    pub fn new(
+        request_id: Uuid,
+        client_ip: Option<IpAddr>,
+        method: http::Method,
+        path: String,
+    ) -> Self {
         RequestAudit(Arc::new(RequestAuditInner {
             request_id,
             client_ip,
@@ -66,8 +71,16 @@ impl RequestAudit {
 
     /// Builds a record from the request's own parts, for handlers served without the layer.
     pub fn from_parts(parts: &Parts) -> Self {
-        let client_ip = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip());
-        RequestAudit::new(Uuid::now_v7(), client_ip, parts.method.clone(), route_path(parts))
+        let client_ip = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|info| info.0.ip());
+        RequestAudit::new(
+            Uuid::now_v7(),
+            client_ip,
+            parts.method.clone(),
+            route_path(parts),
+        )
     }
 
     /// The request id (echoed in `x-request-id`, stored as `request_id`).
@@ -92,18 +105,32 @@ impl RequestAudit {
 
     /// Changes the handler's annotations.
     pub fn annotate(&self, change: impl FnOnce(&mut HandlerAnnotations)) {
-        change(&mut self.0.annotations.lock().unwrap_or_else(PoisonError::into_inner));
+        change(
+            &mut self
+                .0
+                .annotations
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+        );
     }
 
     /// A copy of the handler's annotations.
     pub fn annotations(&self) -> HandlerAnnotations {
-        self.0.annotations.lock().unwrap_or_else(PoisonError::into_inner).clone()
+        self.0
+            .annotations
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 }
 
 /// The matched route path when axum matched one, else the URI path.
 pub(crate) fn route_path(parts: &Parts) -> String {
-    parts.extensions.get::<MatchedPath>().map(|p| p.as_str().to_string()).unwrap_or_else(|| parts.uri.path().to_string())
+    parts
+        .extensions
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| parts.uri.path().to_string())
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for RequestAudit {

@@ -10,56 +10,10 @@ use uuid::Uuid;
 /// The audit schema name the fixtures use.
 pub const SCHEMA: &str = "audit";
 
-/// Creates the audit tables in `db` (schema `audit`), as the contract defines them.
+/// Creates the audit tables in `db` (schema `audit`) with pg-audit's own migrations.
 pub async fn create_audit_tables(db: &TestDb) {
-    db.exec(
-        r#"
-        CREATE SCHEMA audit;
-        CREATE TABLE audit.pg_audit_log (
-            id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-            schema_name text NOT NULL,
-            table_name text NOT NULL,
-            operation text NOT NULL,
-            old_data jsonb,
-            new_data jsonb,
-            changed_fields jsonb,
-            record_id text,
-            ip_address inet,
-            updated_at timestamptz NOT NULL DEFAULT now(),
-            updated_by text,
-            is_db_user boolean NOT NULL DEFAULT false,
-            db_user text,
-            application_name text,
-            api_name text,
-            http_method text,
-            request_id uuid,
-            transaction_id bigint,
-            context jsonb
-        );
-        CREATE INDEX ON audit.pg_audit_log (schema_name, table_name, record_id, id);
-        CREATE INDEX ON audit.pg_audit_log USING brin (updated_at);
-        CREATE INDEX ON audit.pg_audit_log (request_id) WHERE request_id IS NOT NULL;
-        CREATE INDEX ON audit.pg_audit_log (updated_by, id) WHERE updated_by IS NOT NULL;
-        CREATE TABLE audit.pg_api_audit_log (
-            id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-            request_id uuid,
-            api_name text,
-            http_method text,
-            request_payload jsonb,
-            response_body jsonb,
-            response_code integer,
-            user_id text,
-            ip_address inet,
-            created_at timestamptz NOT NULL DEFAULT now(),
-            duration_ms double precision
-        );
-        CREATE INDEX ON audit.pg_api_audit_log (request_id);
-        CREATE INDEX ON audit.pg_api_audit_log (created_at);
-        CREATE INDEX ON audit.pg_api_audit_log (api_name, http_method);
-        CREATE INDEX ON audit.pg_api_audit_log (response_code);
-        "#,
-    )
-    .await;
+    let rules = pg_audit::TableRules::from_tables(&pg_audit::Tables::PUBLIC).expect("the public schema is a valid rule");
+    pg_audit::migrate(&db.pool, &pg_audit::Settings::default(), &rules).await.expect("migrate the test database");
 }
 
 /// A fixed instant fixtures count from, so time filters have known answers.
@@ -84,6 +38,8 @@ pub struct Change {
     pub api_name: Option<String>,
     pub http_method: Option<String>,
     pub ip: Option<&'static str>,
+    pub application_name: String,
+    pub context: Option<Value>,
     /// Minutes after [`epoch`].
     pub minute: i64,
 }
@@ -106,6 +62,8 @@ impl Change {
             api_name: None,
             http_method: None,
             ip: None,
+            application_name: "fixture".into(),
+            context: None,
             minute: 0,
         }
     }
@@ -166,7 +124,7 @@ pub async fn write_change(db: &TestDb, change: &Change) -> i64 {
         "INSERT INTO audit.pg_audit_log (schema_name, table_name, operation, old_data, new_data, changed_fields,
              record_id, ip_address, updated_at, updated_by, is_db_user, db_user, application_name, api_name,
              http_method, request_id, transaction_id, context)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::inet, $9, $10, $11, $12, 'fixture', $13, $14, $15, txid_current(), NULL)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::inet, $9, $10, $11, $12, $13, $14, $15, $16, txid_current(), $17)
          RETURNING id",
     )
     .bind(change.schema)
@@ -181,9 +139,11 @@ pub async fn write_change(db: &TestDb, change: &Change) -> i64 {
     .bind(&change.user)
     .bind(change.is_db_user)
     .bind(&change.db_user)
+    .bind(&change.application_name)
     .bind(&change.api_name)
     .bind(&change.http_method)
     .bind(change.request_id)
+    .bind(&change.context)
     .fetch_one(&db.pool)
     .await
     .unwrap_or_else(|e| panic!("cannot write fixture change {change:?}: {e}"))

@@ -9,7 +9,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 /// The server every test talks to.
 pub fn database_url() -> String {
-    std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    std::env::var("DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 /// A database that exists for one test.
@@ -39,7 +40,9 @@ async fn admin_connection() -> PgConnection {
 fn redact(url: &str) -> String {
     match url.split_once('@') {
         Some((head, tail)) => match head.rsplit_once(':') {
-            Some((user, _)) if user.contains("//") && !user.ends_with('/') => format!("{user}:***@{tail}"),
+            Some((user, _)) if user.contains("//") && !user.ends_with('/') => {
+                format!("{user}:***@{tail}")
+            }
             _ => url.to_string(),
         },
         None => url.to_string(),
@@ -54,9 +57,21 @@ impl TestDb {
             "{}_{}_{}",
             std::process::id(),
             COUNTER.fetch_add(1, Ordering::Relaxed),
-            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0)
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.subsec_nanos())
+                .unwrap_or(0)
         );
-        let clean: String = label.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect();
+        let clean: String = label
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '_'
+                }
+            })
+            .collect();
         let mut name = format!("pgat_{clean}");
         name.truncate(40);
         let name = format!("{name}_{unique}");
@@ -66,15 +81,27 @@ impl TestDb {
             .await
             .unwrap_or_else(|e| panic!("cannot create test database {name}: {e}"));
         admin.close().await.ok();
-        let options = PgConnectOptions::from_str(&database_url()).expect("DATABASE_URL is a valid URL").database(&name);
-        let pool = PgPoolOptions::new().max_connections(8).connect_with(options.clone()).await.expect("connect to test db");
-        TestDb { name, options, pool }
+        let options = PgConnectOptions::from_str(&database_url())
+            .expect("DATABASE_URL is a valid URL")
+            .database(&name);
+        let pool = PgPoolOptions::new()
+            .max_connections(8)
+            .connect_with(options.clone())
+            .await
+            .expect("connect to test db");
+        TestDb {
+            name,
+            options,
+            pool,
+        }
     }
 
     /// The URL of this database (for child processes such as the `pg-audit` command).
     pub fn url(&self) -> String {
         let base = database_url();
-        let (prefix, _) = base.rsplit_once('/').expect("DATABASE_URL has a database part");
+        let (prefix, _) = base
+            .rsplit_once('/')
+            .expect("DATABASE_URL has a database part");
         format!("{prefix}/{}", self.name)
     }
 
@@ -99,17 +126,22 @@ impl TestDb {
 impl Drop for TestDb {
     fn drop(&mut self) {
         let name = self.name.clone();
-        let pool = self.pool.clone();
-        // Drop runs outside any runtime guarantee: use a private one on its own thread.
+        // The test's runtime may be the thread blocked here, so the pool cannot be closed
+        // gracefully: a private runtime on its own thread drops the database WITH (FORCE),
+        // which ends the pool's sessions server-side.
         let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
             runtime.block_on(async move {
-                pool.close().await;
                 let mut admin = PgConnection::connect(&database_url()).await.ok()?;
-                sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")))
-                    .execute(&mut admin)
-                    .await
-                    .ok()
+                sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                )))
+                .execute(&mut admin)
+                .await
+                .ok()
             })
         })
         .join();

@@ -69,7 +69,9 @@ impl Sql {
     }
 
     /// A prepared query returning one scalar `T`.
-    pub(crate) fn query_scalar<T>(self) -> sqlx::query::QueryScalar<'static, Postgres, T, PgArguments>
+    pub(crate) fn query_scalar<T>(
+        self,
+    ) -> sqlx::query::QueryScalar<'static, Postgres, T, PgArguments>
     where
         (T,): for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
     {
@@ -77,8 +79,14 @@ impl Sql {
     }
 
     /// Runs the text, which may hold several statements, with the simple query protocol.
-    pub(crate) async fn execute<'e>(self, executor: impl PgExecutor<'e>) -> Result<(), sqlx::Error> {
-        sqlx::raw_sql(AssertSqlSafe(self.0)).execute(executor).await.map(|_| ())
+    pub(crate) async fn execute<'e>(
+        self,
+        executor: impl PgExecutor<'e>,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::raw_sql(AssertSqlSafe(self.0))
+            .execute(executor)
+            .await
+            .map(|_| ())
     }
 }
 
@@ -94,7 +102,9 @@ mod tests {
 
     #[test]
     fn a_declared_and_used_placeholder_parses_with_its_kind() {
-        let template = parse_template("-- Why.\n-- @ident schema the schema\nSELECT 1 FROM {{schema}}.t").unwrap();
+        let template =
+            parse_template("-- Why.\n-- @ident schema the schema\nSELECT 1 FROM {{schema}}.t")
+                .unwrap();
         assert_eq!(template.doc, vec!["Why."]);
         assert_eq!(template.placeholders[0].kind, PlaceholderKind::Ident);
     }
@@ -104,7 +114,11 @@ mod tests {
         let errors = parse_template("-- @ident a x\nSELECT {{a}}\nFROM {{b}}").unwrap_err();
         assert_eq!(errors.len(), 1);
         assert_eq!(errors[0].line, 3);
-        assert!(errors[0].message.contains("unknown placeholder `{{b}}`"), "{}", errors[0].message);
+        assert!(
+            errors[0].message.contains("unknown placeholder `{{b}}`"),
+            "{}",
+            errors[0].message
+        );
     }
 
     #[test]
@@ -116,9 +130,14 @@ mod tests {
 
     #[test]
     fn an_unknown_kind_and_a_duplicate_declaration_are_errors() {
-        let errors = parse_template("-- @raw a x\n-- @ident b x\n-- @ident b y\nSELECT {{b}}").unwrap_err();
-        assert!(errors.iter().any(|e| e.line == 1 && e.message.contains("unknown placeholder kind")));
-        assert!(errors.iter().any(|e| e.line == 3 && e.message.contains("declared twice")));
+        let errors =
+            parse_template("-- @raw a x\n-- @ident b x\n-- @ident b y\nSELECT {{b}}").unwrap_err();
+        assert!(errors
+            .iter()
+            .any(|e| e.line == 1 && e.message.contains("unknown placeholder kind")));
+        assert!(errors
+            .iter()
+            .any(|e| e.line == 3 && e.message.contains("declared twice")));
     }
 
     #[test]

@@ -117,7 +117,9 @@ pub fn parse_template(text: &str) -> Result<Template, Vec<SyntaxError>> {
             if !is_valid_name(name) {
                 errors.push(SyntaxError {
                     line: number,
-                    message: format!("placeholder name `{name}` must be a lower-case Rust identifier"),
+                    message: format!(
+                        "placeholder name `{name}` must be a lower-case Rust identifier"
+                    ),
                 });
                 continue;
             }
@@ -128,7 +130,11 @@ pub fn parse_template(text: &str) -> Result<Template, Vec<SyntaxError>> {
                 });
                 continue;
             }
-            placeholders.push(Placeholder { name: name.to_string(), kind, doc: rest.to_string() });
+            placeholders.push(Placeholder {
+                name: name.to_string(),
+                kind,
+                doc: rest.to_string(),
+            });
             declared_at.push(number);
         } else if body_lines.is_empty() && trimmed.starts_with("--") {
             doc.push(trimmed.trim_start_matches('-').trim().to_string());
@@ -146,7 +152,10 @@ pub fn parse_template(text: &str) -> Result<Template, Vec<SyntaxError>> {
             text_run.push_str(&rest[..start]);
             let after = &rest[start + 2..];
             let Some(end) = after.find("}}") else {
-                errors.push(SyntaxError { line: *number, message: "`{{` without a closing `}}`".into() });
+                errors.push(SyntaxError {
+                    line: *number,
+                    message: "`{{` without a closing `}}`".into(),
+                });
                 rest = "";
                 break;
             };
@@ -178,15 +187,25 @@ pub fn parse_template(text: &str) -> Result<Template, Vec<SyntaxError>> {
         if !was_used {
             errors.push(SyntaxError {
                 line: declared_at[slot],
-                message: format!("placeholder `{}` is declared but never used", placeholders[slot].name),
+                message: format!(
+                    "placeholder `{}` is declared but never used",
+                    placeholders[slot].name
+                ),
             });
         }
     }
     if body_lines.is_empty() {
-        errors.push(SyntaxError { line: 1, message: "template has no SQL body".into() });
+        errors.push(SyntaxError {
+            line: 1,
+            message: "template has no SQL body".into(),
+        });
     }
     if errors.is_empty() {
-        Ok(Template { doc, placeholders, pieces })
+        Ok(Template {
+            doc,
+            placeholders,
+            pieces,
+        })
     } else {
         Err(errors)
     }

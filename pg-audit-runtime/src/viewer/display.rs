@@ -2,11 +2,9 @@
 //! later by the templates) and each change as a field-level diff.
 
 use crate::query::AuditLogEntry;
+use crate::MASK;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
-
-/// How a masked value is stored in row data and in request bodies.
-pub(crate) const MASK: &str = "********";
 
 /// Longest text shown for one value; the rest is cut with a note of how much.
 const MAX_VALUE_CHARS: usize = 2000;

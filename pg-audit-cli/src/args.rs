@@ -1,0 +1,65 @@
+//! The command line.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Trigger-based PostgreSQL audit trail: migrate the audit schema, attach audit triggers,
+/// report status, export the SQL and read the audit log.
+#[derive(Debug, Parser)]
+#[command(name = "pg-audit", version)]
+pub struct Cli {
+    /// PostgreSQL URL, e.g. postgres://user@host:5432/db.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true, global = true)]
+    pub database_url: Option<String>,
+    /// Schema holding the audit tables.
+    #[arg(long, default_value = "audit", global = true)]
+    pub audit_schema: String,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The verbs.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Apply pending migrations (the first one attaches every eligible table).
+    Migrate {
+        /// Revert every migration: drop all audit triggers, functions and tables.
+        #[arg(long)]
+        zero: bool,
+    },
+    /// Attach (or remove) audit triggers as the application declared them.
+    Attach(AttachArgs),
+    /// Show each table: audited, not audited, excluded or stale.
+    Status {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the migration and trigger SQL, or write it as numbered files.
+    Sql {
+        /// Write numbered .sql files into this directory instead of printing.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+/// `pg-audit attach` flags (the seed's, plus --include and --schema).
+#[derive(Debug, Args)]
+pub struct AttachArgs {
+    /// Show the plan without changing anything.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Tables to exclude (table or schema.table); remembered until --include.
+    #[arg(long, num_args = 1..)]
+    pub exclude: Vec<String>,
+    /// Tables excluded earlier with --exclude to audit again.
+    #[arg(long, num_args = 1..)]
+    pub include: Vec<String>,
+    /// Only these schemas in this run (default: the declared ones).
+    #[arg(long, num_args = 1..)]
+    pub schema: Vec<String>,
+    /// Remove every audit trigger.
+    #[arg(long, conflicts_with_all = ["exclude", "include"])]
+    pub remove: bool,
+}

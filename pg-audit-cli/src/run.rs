@@ -1,0 +1,149 @@
+//! Carries out one command.
+
+use crate::args::{AttachArgs, Cli, Command};
+use pg_audit_runtime::{
+    attach, attach_sql, connect, migrate, migrate_zero, migration_files, registered_rules, status,
+    AttachOptions, Error, Result, Settings, TablePattern, TableRules, Tables,
+};
+use sqlx::PgPool;
+use std::path::Path;
+
+pub async fn run(cli: Cli) -> Result<()> {
+    let settings = Settings {
+        audit_schema: cli.audit_schema.clone(),
+        ..Settings::default()
+    };
+    settings.validate()?;
+    if let Command::Sql { out: None } = &cli.command {
+        if cli.database_url.is_none() {
+            // Without a database only the migrations can be rendered.
+            for (name, sql) in migration_files(&settings)? {
+                println!("-- {name}\n{sql}\n");
+            }
+            return Ok(());
+        }
+    }
+    let url = cli
+        .database_url
+        .as_deref()
+        .ok_or_else(|| Error::Unreachable {
+            target: "no database".into(),
+            reason: "set DATABASE_URL or pass --database-url".into(),
+        })?;
+    let pool = connect(url).await?;
+    match cli.command {
+        Command::Migrate { zero: true } => {
+            let report = migrate_zero(&pool, &settings).await?;
+            if report.reverted.is_empty() {
+                println!(
+                    "nothing to revert: {} has no pg-audit migrations",
+                    settings.audit_schema
+                );
+            }
+            for (version, name) in &report.reverted {
+                println!("reverted {version:04} {name}");
+            }
+            if report.schema_dropped {
+                println!("dropped schema {}", settings.audit_schema);
+            }
+        }
+        Command::Migrate { zero: false } => {
+            let (rules, settings) = rules_for(&pool, &settings).await?;
+            let report = migrate(&pool, &settings, &rules).await?;
+            if report.applied.is_empty() {
+                println!("up to date");
+            }
+            for (version, name) in &report.applied {
+                println!("applied {version:04} {name}");
+            }
+            if let Some(plan) = &report.attach {
+                print!("{plan}");
+            }
+        }
+        Command::Attach(args) => run_attach(&pool, &settings, args).await?,
+        Command::Status { json } => {
+            let report = status(&pool, &settings).await?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&report).unwrap_or_default()
+                );
+            } else {
+                print!("{report}");
+            }
+        }
+        Command::Sql { out } => {
+            let (rules, settings) = rules_for(&pool, &settings).await?;
+            let mut files = migration_files(&settings)?;
+            files.push((
+                "0002_attach_triggers.up.sql".to_string(),
+                attach_sql(&pool, &settings, &rules).await?,
+            ));
+            match out {
+                Some(dir) => write_files(&dir, &files)?,
+                None => {
+                    for (name, sql) in files {
+                        println!("-- {name}\n{sql}\n");
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The rules the application recorded, or the seed's default (every table of `public`)
+/// when the audit schema has not been migrated yet.
+async fn rules_for(pool: &PgPool, settings: &Settings) -> Result<(TableRules, Settings)> {
+    match registered_rules(pool, settings).await {
+        Ok(found) => Ok(found),
+        Err(Error::Invalid {
+            what: "audit schema",
+            ..
+        }) => Ok((TableRules::from_tables(&Tables::PUBLIC)?, settings.clone())),
+        Err(other) => Err(other),
+    }
+}
+
+async fn run_attach(pool: &PgPool, settings: &Settings, args: AttachArgs) -> Result<()> {
+    let parse = |names: &[String]| {
+        names
+            .iter()
+            .map(|n| TablePattern::parse(n))
+            .collect::<Result<Vec<_>>>()
+    };
+    let (rules, settings) = rules_for(pool, settings).await?;
+    let options = AttachOptions {
+        dry_run: args.dry_run,
+        remove: args.remove,
+        exclude: parse(&args.exclude)?,
+        include: parse(&args.include)?,
+        schemas: if args.schema.is_empty() {
+            None
+        } else {
+            Some(args.schema)
+        },
+    };
+    let plan = attach(pool, &settings, &rules, &options).await?;
+    print!("{plan}");
+    match (plan.applied, plan.has_changes()) {
+        (false, true) => println!("dry run: nothing changed"),
+        (_, false) => println!("nothing to do"),
+        (true, true) => println!("applied"),
+    }
+    Ok(())
+}
+
+fn write_files(dir: &Path, files: &[(String, pg_audit_runtime::sql::Sql)]) -> Result<()> {
+    let io = |path: &Path, source| Error::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+    for (name, sql) in files {
+        let path = dir.join(name);
+        std::fs::write(&path, format!("{sql}\n")).map_err(|e| io(&path, e))?;
+        println!("wrote {}", path.display());
+    }
+    Ok(())
+}

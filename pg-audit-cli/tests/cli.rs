@@ -1,0 +1,220 @@
+//! The `pg-audit` command as a user runs it: real processes against a real PostgreSQL.
+
+#[path = "../../tests/common/mod.rs"]
+mod common;
+
+use common::TestDb;
+use std::process::{Command, Output};
+
+fn pg_audit(db: &TestDb, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pg-audit"))
+        .args(args)
+        .env("DATABASE_URL", db.url())
+        .output()
+        .expect("run pg-audit")
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+#[tokio::test]
+async fn migrate_attach_status_and_sql_work_end_to_end() {
+    let db = TestDb::new("cli_flow").await;
+    db.exec("CREATE TABLE orders (id int PRIMARY KEY); CREATE TABLE logs_raw (v text); CREATE TABLE archive (id int PRIMARY KEY);").await;
+    let out = pg_audit(&db, &["migrate"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("applied 0001 audit_tables"));
+    assert!(text(&out).contains("create   public.orders"));
+
+    let out = pg_audit(
+        &db,
+        &["attach", "--dry-run", "--exclude", "archive", "logs_raw"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("drop     public.archive")
+            && text(&out).contains("dry run: nothing changed"),
+        "{}",
+        text(&out)
+    );
+
+    let out = pg_audit(&db, &["attach", "--exclude", "archive"]);
+    assert!(
+        out.status.success() && text(&out).contains("applied"),
+        "{}",
+        text(&out)
+    );
+    let out = pg_audit(&db, &["attach"]);
+    assert!(text(&out).contains("nothing to do"), "{}", text(&out));
+
+    let out = pg_audit(&db, &["status"]);
+    let status = text(&out);
+    assert!(status.contains("excluded    public.archive"), "{status}");
+    assert!(status.contains("audited     public.orders"), "{status}");
+    let out = pg_audit(&db, &["status", "--json"]);
+    let json: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("status --json prints JSON");
+    assert_eq!(json["tables"].as_array().map(Vec::len), Some(3));
+
+    let dir = std::env::temp_dir().join(format!("{}_sql", db.name));
+    let out = pg_audit(&db, &["sql", "--out", dir.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out));
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    files.sort();
+    assert_eq!(
+        files,
+        [
+            "0000_bootstrap.up.sql",
+            "0001_audit_tables.down.sql",
+            "0001_audit_tables.up.sql",
+            "0002_attach_triggers.up.sql"
+        ]
+    );
+    let triggers = std::fs::read_to_string(dir.join("0002_attach_triggers.up.sql")).unwrap();
+    assert!(triggers.contains("ON \"public\".\"orders\"") && !triggers.contains("\"archive\""));
+    std::fs::remove_dir_all(&dir).ok();
+
+    let out = pg_audit(&db, &["attach", "--remove"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = pg_audit(&db, &["migrate", "--zero"]);
+    assert!(
+        text(&out).contains("reverted 0001 audit_tables")
+            && text(&out).contains("dropped schema audit"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[tokio::test]
+async fn two_processes_migrating_at_once_apply_the_migration_once() {
+    let db = TestDb::new("cli_race").await;
+    db.exec("CREATE TABLE orders (id int PRIMARY KEY)").await;
+    let spawn = || {
+        Command::new(env!("CARGO_BIN_EXE_pg-audit"))
+            .arg("migrate")
+            .env("DATABASE_URL", db.url())
+            .output()
+    };
+    let (a, b) = std::thread::scope(|s| {
+        let a = s.spawn(spawn);
+        let b = s.spawn(spawn);
+        (a.join().unwrap().unwrap(), b.join().unwrap().unwrap())
+    });
+    assert!(
+        a.status.success() && b.status.success(),
+        "{}\n{}",
+        text(&a),
+        text(&b)
+    );
+    let applied = [&a, &b]
+        .iter()
+        .filter(|o| text(o).contains("applied 0001"))
+        .count();
+    assert_eq!(applied, 1, "{}\n{}", text(&a), text(&b));
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM audit.pg_audit_migrations")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(rows, 1);
+}
+
+#[tokio::test]
+async fn errors_are_one_clear_line_and_a_failure_exit() {
+    let db = TestDb::new("cli_errors").await;
+    db.exec("CREATE TABLE orders (id int PRIMARY KEY)").await;
+    let out = pg_audit(&db, &["status"]);
+    assert!(!out.status.success());
+    assert_eq!(text(&out).trim(), "pg-audit: error: invalid audit schema: audit.pg_audit_log does not exist: run `pg-audit migrate` first");
+
+    assert!(pg_audit(&db, &["migrate"]).status.success());
+    let out = pg_audit(&db, &["attach", "--exclude", "nosuch"]);
+    assert!(!out.status.success());
+    assert_eq!(
+        text(&out).trim(),
+        "pg-audit: error: unknown table nosuch: no such table in the audited schemas"
+    );
+    let out = pg_audit(&db, &["attach", "--exclude", "a.b.c"]);
+    assert!(
+        text(&out).contains("has more than one dot"),
+        "{}",
+        text(&out)
+    );
+    let out = pg_audit(&db, &["attach", "--exclude", &"x".repeat(100)]);
+    assert!(
+        text(&out).contains("PostgreSQL names have at most 63"),
+        "{}",
+        text(&out)
+    );
+    let out = pg_audit(&db, &["--audit-schema", "", "status"]);
+    assert!(
+        text(&out).contains("invalid audit schema: it is empty"),
+        "{}",
+        text(&out)
+    );
+
+    let unreachable = Command::new(env!("CARGO_BIN_EXE_pg-audit"))
+        .arg("status")
+        .env(
+            "DATABASE_URL",
+            "postgres://someone:hunter2@127.0.0.1:1/appdb",
+        )
+        .output()
+        .unwrap();
+    let message = text(&unreachable);
+    assert!(!unreachable.status.success());
+    assert!(
+        message.contains("127.0.0.1:1/appdb") && !message.contains("hunter2"),
+        "{message}"
+    );
+    assert_eq!(message.trim().lines().count(), 1, "{message}");
+
+    let no_url = Command::new(env!("CARGO_BIN_EXE_pg-audit"))
+        .arg("status")
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(
+        text(&no_url).contains("set DATABASE_URL or pass --database-url"),
+        "{}",
+        text(&no_url)
+    );
+}
+
+#[tokio::test]
+async fn a_role_without_privileges_gets_a_permission_error_naming_what_is_missing() {
+    let db = TestDb::new("cli_priv").await;
+    db.exec("CREATE TABLE orders (id int PRIMARY KEY)").await;
+    assert!(pg_audit(&db, &["migrate"]).status.success());
+    let role = format!("{}_ro", db.name);
+    db.exec(&format!("CREATE ROLE \"{role}\" LOGIN")).await;
+    let url = db.url().replacen("postgres@", &format!("{role}@"), 1);
+    let out = Command::new(env!("CARGO_BIN_EXE_pg-audit"))
+        .args(["attach", "--database-url", &url])
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    let message = text(&out);
+    assert!(!out.status.success());
+    assert!(
+        message.contains("permission denied") && message.contains("audit"),
+        "{message}"
+    );
+    drop(db);
+    let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&common::database_url())
+        .await
+        .unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "DROP ROLE IF EXISTS \"{role}\""
+    )))
+    .execute(&mut admin)
+    .await
+    .unwrap();
+}

@@ -1,0 +1,535 @@
+//! Attach planning: which tables get audit triggers, which are replaced because their rules
+//! or shape changed, which lose them, and which are already up to date. The plan is applied
+//! in one transaction, under the migration lock and a lock timeout, so it never waits forever
+//! behind a long-running transaction; a second run with no change does nothing.
+
+use crate::catalog::{self, AttachedTrigger, TableInfo};
+use crate::config::{Settings, TableRules};
+use crate::error::{Error, Result};
+use crate::names::{display_ident, QualifiedName, TablePattern};
+use crate::registry::{
+    self, DeclaredSettings, RegistryEntry, EXCLUDED_BY_COMMAND, EXCLUDED_BY_DECLARATION,
+};
+use crate::sql::templates::ContextFunctions;
+use crate::sql::Sql;
+use crate::trigger::{self, TableRule};
+use crate::{lock, migrate};
+use sqlx::{PgConnection, PgPool};
+use std::collections::BTreeSet;
+use std::fmt;
+
+/// Options of one attach run (the `pg-audit attach` flags).
+///
+/// ```
+/// let options = pg_audit_runtime::AttachOptions { dry_run: true, ..Default::default() };
+/// assert!(!options.remove);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AttachOptions {
+    /// Compute and return the plan without changing anything.
+    pub dry_run: bool,
+    /// Remove every audit trigger (the rules stay in the registry for a later attach).
+    pub remove: bool,
+    /// Tables to exclude from now on (remembered in the registry).
+    pub exclude: Vec<TablePattern>,
+    /// Tables excluded earlier with `exclude` to audit again.
+    pub include: Vec<TablePattern>,
+    /// Limit this run to these schemas (default: the declared schemas).
+    pub schemas: Option<Vec<String>>,
+}
+
+/// What attach does with one table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionKind {
+    /// Audit triggers are created.
+    Create,
+    /// Audit triggers are replaced: the table's rules, key or partitions changed, or a trigger
+    /// is missing or disabled.
+    Replace,
+    /// Audit triggers are removed (the table is excluded, or `--remove`).
+    Drop,
+    /// Already audited as declared.
+    Unchanged,
+    /// Excluded, and has no audit triggers.
+    Excluded,
+}
+
+impl ActionKind {
+    /// The word the plan prints.
+    pub fn label(self) -> &'static str {
+        match self {
+            ActionKind::Create => "create",
+            ActionKind::Replace => "replace",
+            ActionKind::Drop => "drop",
+            ActionKind::Unchanged => "ok",
+            ActionKind::Excluded => "excluded",
+        }
+    }
+}
+
+/// The plan for one table.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TableAction {
+    /// The table.
+    pub table: QualifiedName,
+    /// What happens to it.
+    pub kind: ActionKind,
+    /// Why, in words.
+    pub reason: String,
+    /// Its primary-key columns (empty: audited row by row, record_id NULL).
+    pub key_columns: Vec<String>,
+    /// Columns stored masked.
+    pub masked_columns: Vec<String>,
+    /// Columns whose changes alone are not recorded.
+    pub ignored_columns: Vec<String>,
+}
+
+/// The result of planning an attach run; `applied` says whether it was carried out.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AttachPlan {
+    /// One entry per table in the audited schemas, in name order.
+    pub actions: Vec<TableAction>,
+    /// Whether the plan was applied (false for a dry run).
+    pub applied: bool,
+}
+
+impl AttachPlan {
+    /// Whether applying the plan changes anything.
+    pub fn has_changes(&self) -> bool {
+        self.actions.iter().any(|a| {
+            matches!(
+                a.kind,
+                ActionKind::Create | ActionKind::Replace | ActionKind::Drop
+            )
+        })
+    }
+
+    /// The action for one table, if it is in the plan.
+    pub fn action(&self, schema: &str, table: &str) -> Option<&TableAction> {
+        self.actions
+            .iter()
+            .find(|a| a.table.schema == schema && a.table.name == table)
+    }
+}
+
+impl fmt::Display for AttachPlan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.actions.is_empty() {
+            return writeln!(f, "no tables found in the audited schemas");
+        }
+        let width = self
+            .actions
+            .iter()
+            .map(|a| a.table.to_string().chars().count())
+            .max()
+            .unwrap_or(0);
+        for action in &self.actions {
+            let name = action.table.to_string();
+            let pad = width - name.chars().count();
+            writeln!(
+                f,
+                "{:<8} {name}{:pad$}  {}",
+                action.kind.label(),
+                "",
+                action.reason,
+                pad = pad
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// Plans and, unless `options.dry_run`, applies audit triggers for the tables of the audited
+/// schemas.
+///
+/// ```no_run
+/// # async fn run(pool: sqlx::PgPool) -> pg_audit_runtime::Result<()> {
+/// use pg_audit_runtime::{attach, AttachOptions, Settings, TableRules, Tables};
+/// let rules = TableRules::from_tables(&Tables::PUBLIC)?;
+/// let plan = attach(&pool, &Settings::default(), &rules, &AttachOptions::default()).await?;
+/// print!("{plan}");
+/// # Ok(()) }
+/// ```
+pub async fn attach(
+    pool: &PgPool,
+    settings: &Settings,
+    rules: &TableRules,
+    options: &AttachOptions,
+) -> Result<AttachPlan> {
+    settings.validate()?;
+    let mut tx = pool.begin().await?;
+    lock::acquire(&mut tx, settings).await?;
+    migrate::require_migrated(&mut tx, &settings.audit_schema).await?;
+    let work = plan(&mut tx, settings, rules, options).await?;
+    if options.dry_run {
+        tx.rollback().await?;
+        return Ok(work.plan);
+    }
+    let plan = apply(&mut tx, settings, work).await?;
+    tx.commit().await?;
+    Ok(plan)
+}
+
+/// A plan with what it takes to carry it out.
+pub(crate) struct PlannedWork {
+    pub plan: AttachPlan,
+    /// SQL dropping triggers and functions, then creating triggers, in that order.
+    pub sql: Vec<Sql>,
+    pub registry: Vec<RegistryEntry>,
+    pub forget: Vec<QualifiedName>,
+    pub declared: DeclaredSettings,
+    pub context_functions_stale: bool,
+}
+
+/// Computes the plan on a connection that holds the migration lock.
+pub(crate) async fn plan(
+    conn: &mut PgConnection,
+    settings: &Settings,
+    rules: &TableRules,
+    options: &AttachOptions,
+) -> Result<PlannedWork> {
+    let audit_schema = settings.audit_schema.as_str();
+    let declared_schemas = if rules.schemas.is_empty() {
+        vec!["public".to_string()]
+    } else {
+        rules.schemas.clone()
+    };
+    let schemas = options
+        .schemas
+        .clone()
+        .unwrap_or_else(|| declared_schemas.clone());
+    let tables = catalog::load_tables(conn, &schemas, audit_schema).await?;
+    for pattern in options.exclude.iter().chain(&options.include) {
+        if !tables
+            .iter()
+            .any(|t| pattern.matches(&t.name.schema, &t.name.name))
+        {
+            return Err(Error::UnknownTable(pattern.to_string()));
+        }
+    }
+    let entries = registry::load(conn, audit_schema).await?;
+    let present = catalog::load_triggers(conn, audit_schema).await?;
+    let functions = catalog::load_functions(conn, audit_schema).await?;
+    let declared = DeclaredSettings {
+        schemas: declared_schemas,
+        ..DeclaredSettings::of(settings, rules)
+    };
+    let context_functions_stale =
+        registry::load_settings(conn, audit_schema).await?.as_ref() != Some(&declared);
+
+    let mut work = PlannedWork {
+        plan: AttachPlan {
+            actions: Vec::new(),
+            applied: false,
+        },
+        sql: Vec::new(),
+        registry: Vec::new(),
+        forget: Vec::new(),
+        declared,
+        context_functions_stale,
+    };
+    let mut drops: Vec<&AttachedTrigger> = Vec::new();
+    let mut creates: Vec<Sql> = Vec::new();
+    let mut kept_functions: BTreeSet<String> = BTreeSet::new();
+
+    for table in &tables {
+        let entry = entries
+            .iter()
+            .find(|e| e.schema_name == table.name.schema && e.table_name == table.name.name);
+        let on_table: Vec<&AttachedTrigger> =
+            present.iter().filter(|t| belongs_to(t, table)).collect();
+        let exclusion = exclusion(table, rules, options, entry);
+        let masked = rules.masked_columns(&table.name.schema, &table.name.name);
+        let ignored = rules.ignored_columns(&table.name.schema, &table.name.name);
+        check_columns(table, &masked, &ignored)?;
+        let mut action = TableAction {
+            table: table.name.clone(),
+            kind: ActionKind::Unchanged,
+            reason: String::new(),
+            key_columns: table.key_columns.clone(),
+            masked_columns: masked.clone(),
+            ignored_columns: ignored.clone(),
+        };
+        let mut registry_entry = RegistryEntry {
+            schema_name: table.name.schema.clone(),
+            table_name: table.name.name.clone(),
+            excluded: exclusion.is_some(),
+            excluded_by: exclusion.as_ref().map(|(by, _)| by.to_string()),
+            masked_columns: masked.clone(),
+            ignored_columns: ignored.clone(),
+            definition_hash: None,
+        };
+        if options.remove || exclusion.is_some() {
+            let why = if options.remove {
+                "--remove".to_string()
+            } else {
+                exclusion.clone().map(|(_, why)| why).unwrap_or_default()
+            };
+            if on_table.is_empty() {
+                action.kind = ActionKind::Excluded;
+                action.reason = why;
+            } else {
+                action.kind = ActionKind::Drop;
+                action.reason = format!("{why}: audit triggers removed");
+                drops.extend(on_table.iter().copied());
+            }
+            if options.remove {
+                // --remove keeps the rules, so a later attach restores the same triggers.
+                registry_entry.excluded = entry.is_some_and(|e| e.excluded);
+                registry_entry.excluded_by = entry.and_then(|e| e.excluded_by.clone());
+            }
+        } else {
+            let rule = TableRule {
+                masked,
+                ignored,
+                keep_noop_updates: settings.keep_noop_updates,
+            };
+            let rendered = trigger::render_table(audit_schema, table, &rule);
+            registry_entry.definition_hash = Some(rendered.definition_hash.clone());
+            kept_functions.insert(rendered.function_name.clone());
+            let stale = staleness(&rendered, &on_table, entry);
+            action.reason = describe_shape(table, &action);
+            match (on_table.is_empty(), stale) {
+                (true, _) => {
+                    action.kind = ActionKind::Create;
+                    creates.push(rendered.create);
+                }
+                (false, Some(why)) => {
+                    action.kind = ActionKind::Replace;
+                    action.reason = format!("{why}; {}", action.reason);
+                    drops.extend(on_table.iter().copied());
+                    creates.push(rendered.create);
+                }
+                (false, None) => {}
+            }
+        }
+        work.plan.actions.push(action);
+        work.registry.push(registry_entry);
+    }
+    for entry in &entries {
+        let in_scope = schemas.contains(&entry.schema_name);
+        if in_scope
+            && !tables
+                .iter()
+                .any(|t| t.name.schema == entry.schema_name && t.name.name == entry.table_name)
+        {
+            work.forget.push(entry.name());
+        }
+    }
+    // Functions still called by triggers this run does not touch are kept.
+    for t in &present {
+        if !drops.contains(&t) {
+            kept_functions.insert(t.function.clone());
+        }
+    }
+    let orphan_functions: Vec<String> = functions
+        .into_iter()
+        .filter(|f| !kept_functions.contains(f))
+        .collect();
+    let drop_sql = trigger::render_drop(audit_schema, &drops, &orphan_functions);
+    if !drop_sql.is_empty() {
+        work.sql.push(drop_sql);
+    }
+    work.sql.extend(creates);
+    Ok(work)
+}
+
+/// Applies a plan on the connection that computed it.
+pub(crate) async fn apply(
+    conn: &mut PgConnection,
+    settings: &Settings,
+    work: PlannedWork,
+) -> Result<AttachPlan> {
+    let audit_schema = settings.audit_schema.as_str();
+    if work.context_functions_stale {
+        context_functions(settings).execute(&mut *conn).await?;
+        registry::save_settings(conn, audit_schema, &work.declared).await?;
+    }
+    for sql in work.sql {
+        sql.execute(&mut *conn).await?;
+    }
+    for entry in &work.registry {
+        registry::save(conn, audit_schema, entry).await?;
+    }
+    for table in &work.forget {
+        registry::forget(conn, audit_schema, table).await?;
+    }
+    Ok(AttachPlan {
+        applied: true,
+        ..work.plan
+    })
+}
+
+/// The functions the triggers call to read the request context, with the settings baked in.
+pub(crate) fn context_functions(settings: &Settings) -> Sql {
+    use crate::sql::templates::{ContextBody, ContextJsonCheckBody};
+    let schema = settings.audit_schema.as_str();
+    ContextFunctions {
+        schema,
+        json_check_body: &ContextJsonCheckBody.render(),
+        context_body: &ContextBody {
+            schema,
+            track_db_users: if settings.track_db_users {
+                "true"
+            } else {
+                "false"
+            },
+        }
+        .render(),
+    }
+    .render()
+}
+
+fn belongs_to(trigger: &AttachedTrigger, table: &TableInfo) -> bool {
+    trigger.table == table.name || table.partitions.iter().any(|p| p.name == trigger.table)
+}
+
+/// Whether and why a table is excluded: by the command (remembered until `--include`), or
+/// by the declaration (rules, settings, migration-history tables).
+fn exclusion(
+    table: &TableInfo,
+    rules: &TableRules,
+    options: &AttachOptions,
+    entry: Option<&RegistryEntry>,
+) -> Option<(&'static str, String)> {
+    let (schema, name) = (&table.name.schema, &table.name.name);
+    if options.exclude.iter().any(|p| p.matches(schema, name)) {
+        return Some((EXCLUDED_BY_COMMAND, "excluded by --exclude".into()));
+    }
+    let included_again = options.include.iter().any(|p| p.matches(schema, name));
+    if !included_again
+        && entry.is_some_and(|e| e.excluded_by.as_deref() == Some(EXCLUDED_BY_COMMAND))
+    {
+        return Some((
+            EXCLUDED_BY_COMMAND,
+            "excluded earlier by --exclude (use --include to audit it again)".into(),
+        ));
+    }
+    if rules.is_excluded(schema, name) {
+        return Some((
+            EXCLUDED_BY_DECLARATION,
+            "excluded by the declared settings".into(),
+        ));
+    }
+    None
+}
+
+/// Masked and ignored columns must exist: a typo in a masked column would store the secret.
+fn check_columns(table: &TableInfo, masked: &[String], ignored: &[String]) -> Result<()> {
+    for (column, role) in masked
+        .iter()
+        .map(|c| (c, "masked"))
+        .chain(ignored.iter().map(|c| (c, "ignored")))
+    {
+        if !table.columns.contains(column) {
+            return Err(Error::invalid(
+                "table rules",
+                format!(
+                    "{role} column {} does not exist in table {}",
+                    display_ident(column),
+                    table.name
+                ),
+            ));
+        }
+    }
+    if let Some(column) = masked.iter().find(|c| table.key_columns.contains(c)) {
+        return Err(Error::invalid(
+            "table rules",
+            format!("column {} of {} is part of its primary key and cannot be masked (record_id holds the key)", display_ident(column), table.name),
+        ));
+    }
+    Ok(())
+}
+
+/// Why triggers that exist must be replaced, if they must.
+fn staleness(
+    rendered: &trigger::TableTriggers,
+    present: &[&AttachedTrigger],
+    entry: Option<&RegistryEntry>,
+) -> Option<String> {
+    let expected: BTreeSet<(&QualifiedName, &str)> =
+        rendered.triggers.iter().map(|(t, n)| (t, *n)).collect();
+    let actual: BTreeSet<(&QualifiedName, &str)> = present
+        .iter()
+        .map(|t| (&t.table, t.trigger.as_str()))
+        .collect();
+    if let Some(t) = present.iter().find(|t| t.enabled != "A") {
+        return Some(format!(
+            "trigger {} on {} is not enabled always",
+            t.trigger, t.table
+        ));
+    }
+    if present.iter().any(|t| t.function != rendered.function_name) {
+        return Some("triggers call another function (table renamed?)".into());
+    }
+    if expected != actual {
+        return Some("triggers missing or unexpected (key or partitions changed?)".into());
+    }
+    if entry.and_then(|e| e.definition_hash.as_deref()) != Some(rendered.definition_hash.as_str()) {
+        return Some("rules or table shape changed".into());
+    }
+    None
+}
+
+fn describe_shape(table: &TableInfo, action: &TableAction) -> String {
+    let mut parts = vec![match table.key_columns.as_slice() {
+        [] => "no primary key: row-level".to_string(),
+        keys => format!(
+            "key ({})",
+            keys.iter()
+                .map(|k| display_ident(k))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }];
+    if table.partitioned {
+        parts.push(format!("{} partitions", table.partitions.len()));
+    }
+    if !action.masked_columns.is_empty() {
+        parts.push(format!("masked: {}", action.masked_columns.join(", ")));
+    }
+    if !action.ignored_columns.is_empty() {
+        parts.push(format!("ignored: {}", action.ignored_columns.join(", ")));
+    }
+    parts.join(", ")
+}
+
+/// The SQL that attaches every table the rules audit (context functions first), whatever is
+/// attached now: for `pg-audit sql`, to review or to run with another migration tool.
+pub async fn attach_sql(pool: &PgPool, settings: &Settings, rules: &TableRules) -> Result<Sql> {
+    settings.validate()?;
+    let mut conn = pool.acquire().await?;
+    let schemas = if rules.schemas.is_empty() {
+        vec!["public".to_string()]
+    } else {
+        rules.schemas.clone()
+    };
+    let tables = catalog::load_tables(&mut conn, &schemas, &settings.audit_schema).await?;
+    // Tables excluded with `attach --exclude` stay out of the export too.
+    let excluded_by_command: Vec<QualifiedName> =
+        match migrate::require_migrated(&mut conn, &settings.audit_schema).await {
+            Ok(()) => registry::load(&mut conn, &settings.audit_schema)
+                .await?
+                .into_iter()
+                .filter(|e| e.excluded_by.as_deref() == Some(EXCLUDED_BY_COMMAND))
+                .map(|e| e.name())
+                .collect(),
+            Err(_) => Vec::new(),
+        };
+    let mut statements = vec![context_functions(settings)];
+    for table in tables.iter().filter(|t| {
+        !rules.is_excluded(&t.name.schema, &t.name.name) && !excluded_by_command.contains(&t.name)
+    }) {
+        let masked = rules.masked_columns(&table.name.schema, &table.name.name);
+        let ignored = rules.ignored_columns(&table.name.schema, &table.name.name);
+        check_columns(table, &masked, &ignored)?;
+        let rule = TableRule {
+            masked,
+            ignored,
+            keep_noop_updates: settings.keep_noop_updates,
+        };
+        statements.push(trigger::render_table(&settings.audit_schema, table, &rule).create);
+    }
+    Ok(Sql::join(statements, "\n\n"))
+}

@@ -1,0 +1,150 @@
+//! What the database says about the tables that can be audited and the audit triggers that
+//! exist. Read once per attach or status run, never per row.
+
+use crate::error::Result;
+use crate::names::QualifiedName;
+use crate::sql::templates::{
+    CatalogAuditFunctions, CatalogAuditTriggers, CatalogPartitions, CatalogTables,
+};
+use sqlx::PgConnection;
+
+/// A table that can be audited, as the catalog describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableInfo {
+    /// The table.
+    pub name: QualifiedName,
+    /// Whether it is a partitioned table (its partitions are audited through it).
+    pub partitioned: bool,
+    /// Primary-key columns in key order; empty when the table has no primary key.
+    pub key_columns: Vec<String>,
+    /// Live columns in table order.
+    pub columns: Vec<String>,
+    /// Partitions at any depth (partitioned tables only).
+    pub partitions: Vec<Partition>,
+}
+
+/// One partition of a partitioned table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Partition {
+    /// The partition.
+    pub name: QualifiedName,
+    /// Whether it holds rows itself (not partitioned further).
+    pub is_leaf: bool,
+}
+
+/// An audit trigger present on a table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttachedTrigger {
+    /// The table it is on.
+    pub table: QualifiedName,
+    /// Its name.
+    pub trigger: String,
+    /// `A` (enabled always), `O` (enabled), `R` (replica only) or `D` (disabled).
+    pub enabled: String,
+    /// The audit function it calls.
+    pub function: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct TableRow {
+    schema_name: String,
+    table_name: String,
+    partitioned: bool,
+    key_columns: Vec<String>,
+    columns: Vec<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct PartitionRow {
+    root_schema: String,
+    root_table: String,
+    partition_schema: String,
+    partition_table: String,
+    is_leaf: bool,
+}
+
+#[derive(sqlx::FromRow)]
+struct TriggerRow {
+    table_schema: String,
+    table_name: String,
+    trigger_name: String,
+    enabled: String,
+    function_name: String,
+}
+
+/// The tables of `schemas` that can be audited (never those of the audit schema).
+pub(crate) async fn load_tables(
+    conn: &mut PgConnection,
+    schemas: &[String],
+    audit_schema: &str,
+) -> Result<Vec<TableInfo>> {
+    let rows: Vec<TableRow> = CatalogTables
+        .render()
+        .query_as()
+        .bind(schemas)
+        .bind(audit_schema)
+        .fetch_all(&mut *conn)
+        .await?;
+    let partitions: Vec<PartitionRow> = CatalogPartitions
+        .render()
+        .query_as()
+        .bind(schemas)
+        .fetch_all(&mut *conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let name = QualifiedName::new(row.schema_name, row.table_name);
+            let partitions = partitions
+                .iter()
+                .filter(|p| p.root_schema == name.schema && p.root_table == name.name)
+                .map(|p| Partition {
+                    name: QualifiedName::new(p.partition_schema.clone(), p.partition_table.clone()),
+                    is_leaf: p.is_leaf,
+                })
+                .collect();
+            TableInfo {
+                name,
+                partitioned: row.partitioned,
+                key_columns: row.key_columns,
+                columns: row.columns,
+                partitions,
+            }
+        })
+        .collect())
+}
+
+/// The audit triggers present on application tables.
+pub(crate) async fn load_triggers(
+    conn: &mut PgConnection,
+    audit_schema: &str,
+) -> Result<Vec<AttachedTrigger>> {
+    let rows: Vec<TriggerRow> = CatalogAuditTriggers
+        .render()
+        .query_as()
+        .bind(audit_schema)
+        .fetch_all(&mut *conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| AttachedTrigger {
+            table: QualifiedName::new(r.table_schema, r.table_name),
+            trigger: r.trigger_name,
+            enabled: r.enabled,
+            function: r.function_name,
+        })
+        .collect())
+}
+
+/// The per-table audit functions of the audit schema.
+pub(crate) async fn load_functions(
+    conn: &mut PgConnection,
+    audit_schema: &str,
+) -> Result<Vec<String>> {
+    Ok(CatalogAuditFunctions
+        .render()
+        .query_scalar()
+        .bind(audit_schema)
+        .fetch_all(&mut *conn)
+        .await?)
+}

@@ -1,0 +1,26 @@
+//! The lock every migrate and attach run takes: bounded lock waits, and one run at a time
+//! per audit schema across processes and replicas.
+
+use crate::config::Settings;
+use crate::error::Result;
+use crate::sql::templates::{MigrationsLock, SetLockTimeout};
+use sqlx::PgConnection;
+
+/// Sets the transaction's lock timeout and takes the advisory lock of the audit schema
+/// (released when the transaction ends).
+pub(crate) async fn acquire(conn: &mut PgConnection, settings: &Settings) -> Result<()> {
+    let timeout = format!("{}ms", settings.lock_timeout.as_millis().max(1));
+    SetLockTimeout
+        .render()
+        .query()
+        .bind(timeout)
+        .execute(&mut *conn)
+        .await?;
+    MigrationsLock
+        .render()
+        .query()
+        .bind(&settings.audit_schema)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}

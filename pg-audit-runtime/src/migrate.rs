@@ -1,0 +1,269 @@
+//! Versioned migrations of the audit schema: recorded in a table of their own, idempotent,
+//! serialized by an advisory lock so several replicas can run them at once, reversible to
+//! zero, and exportable as plain SQL files.
+
+use crate::attach::{self, AttachOptions, AttachPlan};
+use crate::config::{Settings, TableRules};
+use crate::error::{Error, Result};
+use crate::lock;
+use crate::sql::templates::{
+    AppendOnlyGuardBody, DropSchema, Migration0001Down, Migration0001Up, MigrationsApplied,
+    MigrationsBootstrap, MigrationsRecord, MigrationsTeardown, PurgeBody, SchemaExists,
+    TableExists,
+};
+use crate::sql::Sql;
+use crate::trigger;
+use sqlx::{Acquire, PgConnection, PgPool};
+
+/// One migration.
+struct Migration {
+    version: i32,
+    name: &'static str,
+    up: fn(&Settings) -> Sql,
+    down: fn(&Settings) -> Sql,
+}
+
+const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "audit_tables",
+    up: migration_0001_up,
+    down: migration_0001_down,
+}];
+
+fn migration_0001_up(settings: &Settings) -> Sql {
+    let schema = settings.audit_schema.as_str();
+    let tables = Migration0001Up {
+        schema,
+        guard_body: &AppendOnlyGuardBody { schema }.render(),
+        purge_body: &PurgeBody {
+            schema,
+            schema_name: schema,
+        }
+        .render(),
+    }
+    .render();
+    Sql::join([tables, attach::context_functions(settings)], "\n\n")
+}
+
+fn migration_0001_down(settings: &Settings) -> Sql {
+    Migration0001Down {
+        schema: &settings.audit_schema,
+    }
+    .render()
+}
+
+/// What a migrate run did.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct MigrationReport {
+    /// Migrations applied by this run (version, name).
+    pub applied: Vec<(i32, String)>,
+    /// Migrations reverted by this run (version, name).
+    pub reverted: Vec<(i32, String)>,
+    /// The attach run that followed the first migration, if this run applied it.
+    pub attach: Option<AttachPlan>,
+    /// Whether `--zero` dropped the audit schema (only when pg-audit had created it).
+    pub schema_dropped: bool,
+}
+
+#[derive(sqlx::FromRow)]
+struct AppliedRow {
+    version: i32,
+    name: String,
+    checksum: String,
+    schema_created: bool,
+}
+
+fn checksum(sql: &Sql) -> String {
+    format!("{:016x}", trigger::stable_hash(sql.as_str().as_bytes()))
+}
+
+/// Applies pending migrations. Like the seed, the first migration also attaches audit
+/// triggers to every eligible table of the declared schemas. Safe to run at every start
+/// and from several processes at once.
+///
+/// ```no_run
+/// # async fn run(pool: sqlx::PgPool) -> pg_audit_runtime::Result<()> {
+/// use pg_audit_runtime::{migrate, Settings, TableRules, Tables};
+/// let report = migrate(&pool, &Settings::default(), &TableRules::from_tables(&Tables::PUBLIC)?).await?;
+/// println!("applied {} migrations", report.applied.len());
+/// # Ok(()) }
+/// ```
+pub async fn migrate(
+    pool: &PgPool,
+    settings: &Settings,
+    rules: &TableRules,
+) -> Result<MigrationReport> {
+    settings.validate()?;
+    let mut tx = pool.begin().await?;
+    lock::acquire(&mut tx, settings).await?;
+    let schema = settings.audit_schema.as_str();
+    let schema_existed: bool = SchemaExists
+        .render()
+        .query_scalar()
+        .bind(schema)
+        .fetch_one(&mut *tx)
+        .await?;
+    MigrationsBootstrap { schema }
+        .render()
+        .execute(&mut *tx)
+        .await?;
+    let applied = applied_migrations(&mut tx, schema).await?;
+    let known = MIGRATIONS.last().map_or(0, |m| m.version);
+    if let Some(found) = applied
+        .iter()
+        .map(|a| a.version)
+        .max()
+        .filter(|&v| v > known)
+    {
+        return Err(Error::UnknownMigration { found, known });
+    }
+    let mut report = MigrationReport {
+        applied: Vec::new(),
+        reverted: Vec::new(),
+        attach: None,
+        schema_dropped: false,
+    };
+    for migration in MIGRATIONS {
+        let up = (migration.up)(settings);
+        if let Some(done) = applied.iter().find(|a| a.version == migration.version) {
+            if done.checksum != checksum(&up) {
+                tracing::warn!(version = done.version, name = %done.name, "pg-audit migration changed since it was applied");
+            }
+            continue;
+        }
+        let first_of_schema = !schema_existed && report.applied.is_empty() && applied.is_empty();
+        let sum = checksum(&up);
+        up.execute(&mut *tx).await?;
+        MigrationsRecord { schema }
+            .render()
+            .query()
+            .bind(migration.version)
+            .bind(migration.name)
+            .bind(sum)
+            .bind(first_of_schema)
+            .execute(&mut *tx)
+            .await?;
+        report
+            .applied
+            .push((migration.version, migration.name.to_string()));
+    }
+    if report.applied.iter().any(|(version, _)| *version == 1) {
+        let work = attach::plan(&mut tx, settings, rules, &AttachOptions::default()).await?;
+        report.attach = Some(attach::apply(&mut tx, settings, work).await?);
+    }
+    tx.commit().await?;
+    Ok(report)
+}
+
+/// Reverts every migration: removes every audit trigger and function, the audit tables and,
+/// when pg-audit created it and nothing else lives in it, the audit schema. Application
+/// tables and their data are never touched.
+pub async fn migrate_zero(pool: &PgPool, settings: &Settings) -> Result<MigrationReport> {
+    settings.validate()?;
+    let mut tx = pool.begin().await?;
+    lock::acquire(&mut tx, settings).await?;
+    let schema = settings.audit_schema.as_str();
+    let mut report = MigrationReport {
+        applied: Vec::new(),
+        reverted: Vec::new(),
+        attach: None,
+        schema_dropped: false,
+    };
+    let has_table: bool = TableExists
+        .render()
+        .query_scalar()
+        .bind(schema)
+        .bind("pg_audit_migrations")
+        .fetch_one(&mut *tx)
+        .await?;
+    if !has_table {
+        tx.commit().await?;
+        return Ok(report);
+    }
+    let applied = applied_migrations(&mut tx, schema).await?;
+    let present = crate::catalog::load_triggers(&mut tx, schema).await?;
+    let functions = crate::catalog::load_functions(&mut tx, schema).await?;
+    let drop = trigger::render_drop(schema, &present.iter().collect::<Vec<_>>(), &functions);
+    if !drop.is_empty() {
+        drop.execute(&mut *tx).await?;
+    }
+    for migration in MIGRATIONS.iter().rev() {
+        if let Some(done) = applied.iter().find(|a| a.version == migration.version) {
+            (migration.down)(settings).execute(&mut *tx).await?;
+            report.reverted.push((done.version, done.name.clone()));
+        }
+    }
+    MigrationsTeardown { schema }
+        .render()
+        .execute(&mut *tx)
+        .await?;
+    if applied.iter().any(|a| a.schema_created) {
+        // Something else may live in the schema: try in a savepoint and keep it if so.
+        let mut savepoint = tx.begin().await?;
+        let dropped = DropSchema { schema }
+            .render()
+            .execute(&mut *savepoint)
+            .await;
+        match dropped {
+            Ok(()) => {
+                savepoint.commit().await?;
+                report.schema_dropped = true;
+            }
+            Err(error) => {
+                tracing::info!(%error, "pg-audit kept the audit schema: it holds other objects");
+                savepoint.rollback().await?;
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(report)
+}
+
+async fn applied_migrations(conn: &mut PgConnection, schema: &str) -> Result<Vec<AppliedRow>> {
+    Ok(MigrationsApplied { schema }
+        .render()
+        .query_as()
+        .fetch_all(conn)
+        .await?)
+}
+
+/// Fails with a clear message when the audit schema has not been migrated.
+pub(crate) async fn require_migrated(conn: &mut PgConnection, schema: &str) -> Result<()> {
+    let migrated: bool = TableExists
+        .render()
+        .query_scalar()
+        .bind(schema)
+        .bind("pg_audit_log")
+        .fetch_one(conn)
+        .await?;
+    if migrated {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            "audit schema",
+            format!("{schema}.pg_audit_log does not exist: run `pg-audit migrate` first"),
+        ))
+    }
+}
+
+/// The migrations as numbered plain SQL files (`0001_audit_tables.up.sql`, `….down.sql`),
+/// for teams that run migrations with another tool.
+pub fn migration_files(settings: &Settings) -> Result<Vec<(String, Sql)>> {
+    settings.validate()?;
+    let bootstrap = MigrationsBootstrap {
+        schema: &settings.audit_schema,
+    }
+    .render();
+    let mut files = vec![("0000_bootstrap.up.sql".to_string(), bootstrap)];
+    for m in MIGRATIONS {
+        files.push((
+            format!("{:04}_{}.up.sql", m.version, m.name),
+            (m.up)(settings),
+        ));
+        files.push((
+            format!("{:04}_{}.down.sql", m.version, m.name),
+            (m.down)(settings),
+        ));
+    }
+    Ok(files)
+}

@@ -1,0 +1,188 @@
+//! The registry of audited tables and the declared settings, stored in the audit schema so
+//! the `pg-audit` command re-applies exactly what the application declared.
+
+use crate::config::{Settings, TableRules};
+use crate::error::Result;
+use crate::names::{QualifiedName, TablePattern};
+use crate::sql::templates::{
+    RegistryDelete, RegistrySelect, RegistryUpsert, SettingsSelect, SettingsUpsert,
+};
+use sqlx::PgConnection;
+
+/// Why a table is excluded.
+pub(crate) const EXCLUDED_BY_DECLARATION: &str = "declared";
+/// Excluded with `pg-audit attach --exclude`; stays excluded until `--include`.
+pub(crate) const EXCLUDED_BY_COMMAND: &str = "command";
+
+/// One table of the registry.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub(crate) struct RegistryEntry {
+    pub schema_name: String,
+    pub table_name: String,
+    pub excluded: bool,
+    pub excluded_by: Option<String>,
+    pub masked_columns: Vec<String>,
+    pub ignored_columns: Vec<String>,
+    pub definition_hash: Option<String>,
+}
+
+impl RegistryEntry {
+    pub(crate) fn name(&self) -> QualifiedName {
+        QualifiedName::new(self.schema_name.clone(), self.table_name.clone())
+    }
+}
+
+pub(crate) async fn load(
+    conn: &mut PgConnection,
+    audit_schema: &str,
+) -> Result<Vec<RegistryEntry>> {
+    Ok(RegistrySelect {
+        schema: audit_schema,
+    }
+    .render()
+    .query_as()
+    .fetch_all(conn)
+    .await?)
+}
+
+pub(crate) async fn save(
+    conn: &mut PgConnection,
+    audit_schema: &str,
+    entry: &RegistryEntry,
+) -> Result<()> {
+    RegistryUpsert {
+        schema: audit_schema,
+    }
+    .render()
+    .query()
+    .bind(&entry.schema_name)
+    .bind(&entry.table_name)
+    .bind(entry.excluded)
+    .bind(&entry.excluded_by)
+    .bind(&entry.masked_columns)
+    .bind(&entry.ignored_columns)
+    .bind(&entry.definition_hash)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn forget(
+    conn: &mut PgConnection,
+    audit_schema: &str,
+    table: &QualifiedName,
+) -> Result<()> {
+    RegistryDelete {
+        schema: audit_schema,
+    }
+    .render()
+    .query()
+    .bind(&table.schema)
+    .bind(&table.name)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The settings the triggers depend on, as the application last declared them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct DeclaredSettings {
+    pub schemas: Vec<String>,
+    pub track_db_users: bool,
+    pub keep_noop_updates: bool,
+}
+
+impl DeclaredSettings {
+    pub(crate) fn of(settings: &Settings, rules: &TableRules) -> Self {
+        DeclaredSettings {
+            schemas: rules.schemas.clone(),
+            track_db_users: settings.track_db_users,
+            keep_noop_updates: settings.keep_noop_updates,
+        }
+    }
+}
+
+pub(crate) async fn load_settings(
+    conn: &mut PgConnection,
+    audit_schema: &str,
+) -> Result<Option<DeclaredSettings>> {
+    let rows: Vec<(String, serde_json::Value)> = SettingsSelect {
+        schema: audit_schema,
+    }
+    .render()
+    .query_as()
+    .fetch_all(conn)
+    .await?;
+    if rows.is_empty() {
+        return Ok(None);
+    }
+    let get = |name: &str| rows.iter().find(|(n, _)| n == name).map(|(_, v)| v);
+    Ok(Some(DeclaredSettings {
+        schemas: get("schemas")
+            .and_then(|v| serde_json::from_value(v.clone()).ok())
+            .unwrap_or_else(|| vec!["public".into()]),
+        track_db_users: get("track_db_users")
+            .and_then(|v| v.as_bool())
+            .unwrap_or(true),
+        keep_noop_updates: get("keep_noop_updates")
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false),
+    }))
+}
+
+pub(crate) async fn save_settings(
+    conn: &mut PgConnection,
+    audit_schema: &str,
+    declared: &DeclaredSettings,
+) -> Result<()> {
+    let values = [
+        ("schemas", serde_json::json!(declared.schemas)),
+        ("track_db_users", serde_json::json!(declared.track_db_users)),
+        (
+            "keep_noop_updates",
+            serde_json::json!(declared.keep_noop_updates),
+        ),
+    ];
+    for (name, value) in values {
+        SettingsUpsert {
+            schema: audit_schema,
+        }
+        .render()
+        .query()
+        .bind(name)
+        .bind(value)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// The rules and settings recorded by the application's last attach, for the `pg-audit`
+/// command: what it re-applies when run without the application.
+pub(crate) fn rules_from_registry(
+    entries: &[RegistryEntry],
+    declared: &DeclaredSettings,
+) -> TableRules {
+    let pattern = |e: &RegistryEntry| TablePattern {
+        schema: Some(e.schema_name.clone()),
+        name: e.table_name.clone(),
+    };
+    TableRules {
+        schemas: declared.schemas.clone(),
+        exclude: entries
+            .iter()
+            .filter(|e| e.excluded && e.excluded_by.as_deref() == Some(EXCLUDED_BY_DECLARATION))
+            .map(pattern)
+            .collect(),
+        mask: entries
+            .iter()
+            .filter(|e| !e.masked_columns.is_empty())
+            .map(|e| (pattern(e), e.masked_columns.clone()))
+            .collect(),
+        ignore: entries
+            .iter()
+            .filter(|e| !e.ignored_columns.is_empty())
+            .map(|e| (pattern(e), e.ignored_columns.clone()))
+            .collect(),
+    }
+}

@@ -1,0 +1,157 @@
+//! What is audited right now, compared with what the application declared.
+
+use crate::attach::{self, ActionKind, AttachOptions};
+use crate::config::{Settings, TableRules};
+use crate::error::Result;
+use crate::names::QualifiedName;
+use crate::registry;
+use sqlx::{PgConnection, PgPool};
+use std::fmt;
+
+/// The state of one table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TableState {
+    /// Audit triggers present, enabled and as declared.
+    Audited,
+    /// Eligible but without audit triggers (run `pg-audit attach`).
+    NotAudited,
+    /// Excluded and without audit triggers.
+    Excluded,
+    /// Audit triggers present but out of date, disabled, or present on an excluded table.
+    Stale,
+}
+
+impl TableState {
+    /// The word `pg-audit status` prints.
+    pub fn label(self) -> &'static str {
+        match self {
+            TableState::Audited => "audited",
+            TableState::NotAudited => "not audited",
+            TableState::Excluded => "excluded",
+            TableState::Stale => "stale",
+        }
+    }
+}
+
+/// The status of one table.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TableStatus {
+    /// The table.
+    pub table: QualifiedName,
+    /// Its state.
+    pub state: TableState,
+    /// Key, masked and ignored columns, or why it is stale.
+    pub detail: String,
+}
+
+/// The status of every table of the audited schemas.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct StatusReport {
+    /// One entry per table, in name order.
+    pub tables: Vec<TableStatus>,
+}
+
+impl fmt::Display for StatusReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let width = self
+            .tables
+            .iter()
+            .map(|t| t.table.to_string().chars().count())
+            .max()
+            .unwrap_or(0);
+        for t in &self.tables {
+            let name = t.table.to_string();
+            let pad = width - name.chars().count();
+            writeln!(
+                f,
+                "{:<11} {name}{:pad$}  {}",
+                t.state.label(),
+                "",
+                t.detail,
+                pad = pad
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// The rules and settings the application last declared (recorded by its attach), for
+/// tools that run without the application, such as the `pg-audit` command.
+pub async fn registered_rules(
+    pool: &PgPool,
+    settings: &Settings,
+) -> Result<(TableRules, Settings)> {
+    let mut conn = pool.acquire().await?;
+    registered_rules_on(&mut conn, settings).await
+}
+
+async fn registered_rules_on(
+    conn: &mut PgConnection,
+    settings: &Settings,
+) -> Result<(TableRules, Settings)> {
+    crate::migrate::require_migrated(conn, &settings.audit_schema).await?;
+    let entries = registry::load(conn, &settings.audit_schema).await?;
+    let declared = registry::load_settings(conn, &settings.audit_schema).await?;
+    let declared = declared.unwrap_or_else(|| {
+        registry::DeclaredSettings::of(
+            settings,
+            &TableRules {
+                schemas: vec!["public".into()],
+                ..Default::default()
+            },
+        )
+    });
+    let settings = Settings {
+        track_db_users: declared.track_db_users,
+        keep_noop_updates: declared.keep_noop_updates,
+        ..settings.clone()
+    };
+    Ok((registry::rules_from_registry(&entries, &declared), settings))
+}
+
+/// Reports each table of the declared schemas as audited, not audited, excluded or stale.
+pub async fn status(pool: &PgPool, settings: &Settings) -> Result<StatusReport> {
+    let mut tx = pool.begin().await?;
+    let (rules, settings) = registered_rules_on(&mut tx, settings).await?;
+    let work = attach::plan(
+        &mut tx,
+        &settings,
+        &rules,
+        &AttachOptions {
+            dry_run: true,
+            ..Default::default()
+        },
+    )
+    .await?;
+    tx.rollback().await?;
+    let tables = work
+        .plan
+        .actions
+        .into_iter()
+        .map(|action| {
+            let (state, detail) = match action.kind {
+                ActionKind::Unchanged => (TableState::Audited, action.reason),
+                ActionKind::Create => (
+                    TableState::NotAudited,
+                    format!("{} (run `pg-audit attach`)", action.reason),
+                ),
+                ActionKind::Excluded => (TableState::Excluded, action.reason),
+                ActionKind::Replace => (TableState::Stale, action.reason),
+                ActionKind::Drop => (
+                    TableState::Stale,
+                    format!(
+                        "{}, but audit triggers are present",
+                        action.reason.trim_end_matches(": audit triggers removed")
+                    ),
+                ),
+            };
+            TableStatus {
+                table: action.table,
+                state,
+                detail,
+            }
+        })
+        .collect();
+    Ok(StatusReport { tables })
+}

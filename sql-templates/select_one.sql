@@ -1,2 +1,0 @@
--- Checks that the server answers.
-SELECT 1

@@ -1,0 +1,13 @@
+-- The audit trigger function of one table, generated at attach time with the table's key,
+-- masked and ignored columns baked in, so nothing is looked up per row. SECURITY DEFINER:
+-- application roles need no access to the audit tables; search_path is pinned so no object
+-- of the caller's can stand in for the functions it calls.
+-- @ident schema the audit schema
+-- @ident function_name the function's name (derived from the table's, at most 63 bytes)
+-- @dollar body rendered trigger_body_keyed or trigger_body_keyless
+CREATE OR REPLACE FUNCTION {{schema}}.{{function_name}}() RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS {{body}};
+REVOKE ALL ON FUNCTION {{schema}}.{{function_name}}() FROM PUBLIC;

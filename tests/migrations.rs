@@ -1,0 +1,220 @@
+//! Migrations: idempotent, serialized across concurrent runners, reversible to zero without
+//! touching application data, and exportable as plain SQL.
+
+mod common;
+
+use common::TestDb;
+use pg_audit::{migrate, migrate_zero, migration_files, Settings, TableRules, Tables};
+use sqlx::postgres::PgPoolOptions;
+
+fn rules() -> TableRules {
+    TableRules::from_tables(&Tables::PUBLIC).unwrap()
+}
+
+async fn count(db: &TestDb, sql: &'static str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(&db.pool).await.unwrap()
+}
+
+#[tokio::test]
+async fn migrate_is_idempotent_and_attaches_existing_tables_the_first_time() {
+    let db = TestDb::new("mig_idem").await;
+    db.exec("CREATE TABLE orders (id int PRIMARY KEY)").await;
+    let first = migrate(&db.pool, &Settings::default(), &rules())
+        .await
+        .unwrap();
+    assert_eq!(first.applied, vec![(1, "audit_tables".to_string())]);
+    assert!(first
+        .attach
+        .as_ref()
+        .unwrap()
+        .action("public", "orders")
+        .is_some());
+    let second = migrate(&db.pool, &Settings::default(), &rules())
+        .await
+        .unwrap();
+    assert!(second.applied.is_empty() && second.attach.is_none());
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM audit.pg_audit_migrations").await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn concurrent_migrations_from_separate_pools_apply_once() {
+    let db = TestDb::new("mig_race").await;
+    db.exec("CREATE TABLE orders (id int PRIMARY KEY)").await;
+    let mut runs = Vec::new();
+    for _ in 0..4 {
+        let pool = PgPoolOptions::new()
+            .max_connections(1)
+            .connect_with(db.options.clone())
+            .await
+            .unwrap();
+        runs.push(tokio::spawn(async move {
+            migrate(&pool, &Settings::default(), &rules()).await
+        }));
+    }
+    let mut applied = 0;
+    for run in runs {
+        applied += run.await.unwrap().unwrap().applied.len();
+    }
+    assert_eq!(applied, 1);
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM audit.pg_audit_migrations").await,
+        1
+    );
+    db.exec("INSERT INTO orders VALUES (1)").await;
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM audit.pg_audit_log").await,
+        1,
+        "one trigger set, not four"
+    );
+}
+
+#[tokio::test]
+async fn zero_removes_everything_of_ours_and_keeps_application_data() {
+    let db = TestDb::new("mig_zero").await;
+    db.exec("CREATE TABLE orders (id int PRIMARY KEY, v text); CREATE TABLE nokey (v text);")
+        .await;
+    migrate(&db.pool, &Settings::default(), &rules())
+        .await
+        .unwrap();
+    db.exec("INSERT INTO orders VALUES (1, 'kept'); INSERT INTO nokey VALUES ('kept');")
+        .await;
+    let report = migrate_zero(&db.pool, &Settings::default()).await.unwrap();
+    assert_eq!(report.reverted, vec![(1, "audit_tables".to_string())]);
+    assert!(report.schema_dropped);
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM pg_namespace WHERE nspname = 'audit'"
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal"
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM orders WHERE v = 'kept'").await,
+        1
+    );
+    db.exec("UPDATE orders SET v = 'still writable'; INSERT INTO nokey VALUES ('x');")
+        .await;
+    // And back again.
+    migrate(&db.pool, &Settings::default(), &rules())
+        .await
+        .unwrap();
+    db.exec("INSERT INTO orders VALUES (2, 'audited again')")
+        .await;
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM audit.pg_audit_log").await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn zero_keeps_a_schema_that_existed_before_or_holds_other_objects() {
+    let db = TestDb::new("mig_keep").await;
+    db.exec("CREATE SCHEMA audit; CREATE TABLE audit.notes (n text); INSERT INTO audit.notes VALUES ('mine');").await;
+    migrate(&db.pool, &Settings::default(), &rules())
+        .await
+        .unwrap();
+    let report = migrate_zero(&db.pool, &Settings::default()).await.unwrap();
+    assert!(!report.schema_dropped);
+    assert_eq!(count(&db, "SELECT count(*) FROM audit.notes").await, 1);
+    assert_eq!(count(&db, "SELECT count(*) FROM pg_class WHERE relnamespace = 'audit'::regnamespace AND relname LIKE 'pg_audit%'").await, 0);
+    // Zero on a database that was never migrated does nothing.
+    assert!(migrate_zero(&db.pool, &Settings::default())
+        .await
+        .unwrap()
+        .reverted
+        .is_empty());
+}
+
+#[tokio::test]
+async fn a_non_default_audit_schema_with_an_awkward_name_works() {
+    let db = TestDb::new("mig_schema").await;
+    let settings = Settings {
+        audit_schema: "Audit Trail$x\"".into(),
+        ..Settings::default()
+    };
+    db.exec("CREATE TABLE orders (id int PRIMARY KEY)").await;
+    migrate(&db.pool, &settings, &rules()).await.unwrap();
+    db.exec("INSERT INTO orders VALUES (1)").await;
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM \"Audit Trail$x\"\"\".pg_audit_log"
+        )
+        .await,
+        1
+    );
+    migrate_zero(&db.pool, &settings).await.unwrap();
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM pg_namespace WHERE nspname = 'Audit Trail$x\"'"
+        )
+        .await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn exported_migration_files_build_the_same_schema_with_plain_psql_style_execution() {
+    let db = TestDb::new("mig_export").await;
+    let files = migration_files(&Settings::default()).unwrap();
+    let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "0000_bootstrap.up.sql",
+            "0001_audit_tables.up.sql",
+            "0001_audit_tables.down.sql"
+        ]
+    );
+    for (name, sql) in &files {
+        if name.ends_with(".up.sql") {
+            db.exec(sql.as_str()).await;
+        }
+    }
+    assert_eq!(count(&db, "SELECT count(*) FROM pg_class WHERE relnamespace = 'audit'::regnamespace AND relname = 'pg_audit_log'").await, 1);
+    db.exec(files[2].1.as_str()).await;
+    assert_eq!(count(&db, "SELECT count(*) FROM pg_class WHERE relnamespace = 'audit'::regnamespace AND relname = 'pg_audit_log'").await, 0);
+}
+
+#[tokio::test]
+async fn invalid_settings_are_refused_before_any_sql_runs() {
+    let db = TestDb::new("mig_invalid").await;
+    for schema in ["", &"s".repeat(64), "a\0b"] {
+        let settings = Settings {
+            audit_schema: schema.to_string(),
+            ..Settings::default()
+        };
+        let error = migrate(&db.pool, &settings, &rules()).await.unwrap_err();
+        assert!(
+            matches!(
+                error,
+                pg_audit::Error::Invalid {
+                    what: "audit schema",
+                    ..
+                }
+            ),
+            "{error}"
+        );
+    }
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'audit%' OR nspname LIKE 's%s'"
+        )
+        .await,
+        0
+    );
+}
