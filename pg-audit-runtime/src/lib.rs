@@ -28,3 +28,5 @@ pub use names::{check_identifier, QualifiedName, TablePattern, MAX_IDENTIFIER_BY
 pub use request::{HandlerAnnotations, RequestAudit};
 pub use status::{registered_rules, status, StatusReport, TableState, TableStatus};
 pub use trigger::MASK;
+pub mod query;
+pub mod viewer;

@@ -1,0 +1,257 @@
+//! Reading the audit trail: the seed's queries in Rust, with typed rows and keyset paging.
+//!
+//! Two functions read a page of each table, [`audit_log`] and [`api_log`], with a filter
+//! whose constructors are the questions users ask ("changes of a table", "history of one
+//! record", "changes by a user", "by request", "slow requests", "failed requests", "direct DB
+//! writes"); [`api_request`] finds the request behind a request id. Pages are cut by id
+//! (`WHERE id < cursor ORDER BY id DESC LIMIT n`), never by OFFSET, so the thousandth page
+//! costs what the first does.
+//!
+//! ```no_run
+//! # async fn demo(pool: sqlx::PgPool) -> pg_audit_runtime::Result<()> {
+//! use pg_audit_runtime::query::{self, AuditLogFilter};
+//! let mut filter = AuditLogFilter::record("public", "orders", "123");
+//! loop {
+//!     let page = query::audit_log(&pool, "audit", &filter).await?;
+//!     for entry in &page.entries {
+//!         println!("{} {} by {:?}", entry.updated_at, entry.operation, entry.updated_by);
+//!     }
+//!     match page.older {
+//!         Some(cursor) => filter.before_id = Some(cursor),
+//!         None => break,
+//!     }
+//! }
+//! # Ok(()) }
+//! ```
+
+mod filter;
+mod rows;
+
+pub use filter::{ApiLogFilter, AuditLogFilter, Operation, StatusClass, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+pub use rows::{ApiLogEntry, AuditLogEntry};
+
+use crate::error::{Error, Result};
+use crate::names::check_identifier;
+use crate::sql::templates::{QueryApiLog, QueryAuditLog};
+use crate::sql::Sql;
+use serde::{Deserialize, Serialize};
+use sqlx::postgres::PgExecutor;
+use uuid::Uuid;
+
+/// One page of rows, newest first, with the cursors of its neighbours.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Page<T> {
+    /// The rows, newest (largest id) first.
+    pub entries: Vec<T>,
+    /// When older rows match: the `before_id` that reads the next page.
+    pub older: Option<i64>,
+    /// When newer rows may match (this page was reached through a cursor): the `after_id`
+    /// that reads the previous page.
+    pub newer: Option<i64>,
+}
+
+/// Which way a page is read and which cursors it was reached by.
+#[derive(Debug, Clone, Copy)]
+struct Cursor {
+    before_id: Option<i64>,
+    after_id: Option<i64>,
+    limit: u32,
+}
+
+impl Cursor {
+    /// Paging back towards newer rows reads oldest first from the cursor, then reverses.
+    fn reads_upwards(self) -> bool {
+        self.after_id.is_some() && self.before_id.is_none()
+    }
+
+    fn direction(self) -> Sql {
+        Sql::fixed(if self.reads_upwards() { "ASC" } else { "DESC" })
+    }
+
+    /// One row more than the page holds tells whether there is a further page.
+    fn fetch_limit(self) -> i64 {
+        i64::from(self.limit.clamp(1, MAX_PAGE_SIZE)) + 1
+    }
+
+    fn into_page<T>(self, mut rows: Vec<T>, id: impl Fn(&T) -> i64) -> Page<T> {
+        let page_size = self.limit.clamp(1, MAX_PAGE_SIZE) as usize;
+        let more = rows.len() > page_size;
+        rows.truncate(page_size);
+        if self.reads_upwards() {
+            rows.reverse();
+            Page {
+                newer: if more { rows.first().map(&id) } else { None },
+                older: rows.last().map(&id).or(self.after_id.map(|after| after + 1)),
+                entries: rows,
+            }
+        } else {
+            Page {
+                older: if more { rows.last().map(&id) } else { None },
+                newer: if self.before_id.is_some() { rows.first().map(&id).or(self.before_id.map(|b| b - 1)) } else { None },
+                entries: rows,
+            }
+        }
+    }
+}
+
+/// Reads one page of the data audit log (`<audit_schema>.pg_audit_log`), newest first.
+///
+/// Takes any executor: a pool, a connection or a transaction.
+///
+/// ```no_run
+/// # async fn demo(pool: sqlx::PgPool, request_id: uuid::Uuid) -> pg_audit_runtime::Result<()> {
+/// use pg_audit_runtime::query::{audit_log, AuditLogFilter};
+/// let changes = audit_log(&pool, "audit", &AuditLogFilter::by_request(request_id)).await?;
+/// println!("{} rows changed by {request_id}", changes.entries.len());
+/// # Ok(()) }
+/// ```
+pub async fn audit_log<'e>(executor: impl PgExecutor<'e>, audit_schema: &str, filter: &AuditLogFilter) -> Result<Page<AuditLogEntry>> {
+    check_identifier(audit_schema, "audit schema")?;
+    refuse_nul(&[
+        ("schema", &filter.schema),
+        ("table", &filter.table),
+        ("record id", &filter.record_id),
+        ("user", &filter.user),
+    ])?;
+    let cursor = Cursor { before_id: filter.before_id, after_id: filter.after_id, limit: filter.limit };
+    let direction = cursor.direction();
+    let rows = QueryAuditLog { audit_schema, direction: &direction }
+        .render()
+        .query_as::<AuditLogEntry>()
+        // Unnamed: planned with the actual values each time, so the unused filters fold away
+        // and the matching index is used (a cached generic plan would scan).
+        .persistent(false)
+        .bind(filter.schema.as_deref())
+        .bind(filter.table.as_deref())
+        .bind(filter.record_id.as_deref())
+        .bind(filter.request_id)
+        .bind(filter.user.as_deref())
+        .bind(filter.operation.map(Operation::as_str))
+        .bind(filter.db_user_only)
+        .bind(filter.since)
+        .bind(filter.until)
+        .bind(filter.before_id)
+        .bind(filter.after_id)
+        .bind(cursor.fetch_limit())
+        .fetch_all(executor)
+        .await
+        .map_err(|e| table_error(e, audit_schema))?;
+    Ok(cursor.into_page(rows, |row| row.id))
+}
+
+/// Reads one page of the API request log (`<audit_schema>.pg_api_audit_log`), newest first.
+///
+/// ```no_run
+/// # async fn demo(pool: sqlx::PgPool) -> pg_audit_runtime::Result<()> {
+/// use pg_audit_runtime::query::{api_log, ApiLogFilter};
+/// for request in api_log(&pool, "audit", &ApiLogFilter::failed()).await?.entries {
+///     println!("{:?} {:?} → {:?}", request.http_method, request.api_name, request.response_code);
+/// }
+/// # Ok(()) }
+/// ```
+pub async fn api_log<'e>(executor: impl PgExecutor<'e>, audit_schema: &str, filter: &ApiLogFilter) -> Result<Page<ApiLogEntry>> {
+    check_identifier(audit_schema, "audit schema")?;
+    refuse_nul(&[("path", &filter.path), ("method", &filter.method), ("user", &filter.user)])?;
+    if let Some(ms) = filter.min_duration_ms {
+        if !ms.is_finite() {
+            return Err(Error::invalid("minimum duration", "it must be a finite number of milliseconds"));
+        }
+    }
+    let cursor = Cursor { before_id: filter.before_id, after_id: filter.after_id, limit: filter.limit };
+    let direction = cursor.direction();
+    let (status_low, status_high) = filter.status_range();
+    let rows = QueryApiLog { audit_schema, direction: &direction }
+        .render()
+        .query_as::<ApiLogEntry>()
+        .persistent(false)
+        .bind(filter.path.as_deref())
+        .bind(filter.method.as_deref().map(str::to_ascii_uppercase))
+        .bind(status_low)
+        .bind(status_high)
+        .bind(filter.user.as_deref())
+        .bind(filter.min_duration_ms)
+        .bind(filter.request_id)
+        .bind(filter.since)
+        .bind(filter.until)
+        .bind(filter.before_id)
+        .bind(filter.after_id)
+        .bind(cursor.fetch_limit())
+        .fetch_all(executor)
+        .await
+        .map_err(|e| table_error(e, audit_schema))?;
+    Ok(cursor.into_page(rows, |row| row.id))
+}
+
+/// The API request with this request id (the newest, should a client have reused the id),
+/// or `None` when it was not logged (GET requests by default, excluded paths).
+///
+/// ```no_run
+/// # async fn demo(pool: sqlx::PgPool, request_id: uuid::Uuid) -> pg_audit_runtime::Result<()> {
+/// if let Some(request) = pg_audit_runtime::query::api_request(&pool, "audit", request_id).await? {
+///     println!("{:?} answered {:?} in {:?} ms", request.api_name, request.response_code, request.duration_ms);
+/// }
+/// # Ok(()) }
+/// ```
+pub async fn api_request<'e>(executor: impl PgExecutor<'e>, audit_schema: &str, request_id: Uuid) -> Result<Option<ApiLogEntry>> {
+    let filter = ApiLogFilter { request_id: Some(request_id), limit: 1, ..Default::default() };
+    Ok(api_log(executor, audit_schema, &filter).await?.entries.into_iter().next())
+}
+
+/// PostgreSQL text cannot hold NUL, so a filter value with one is a mistake, not a miss.
+fn refuse_nul(values: &[(&'static str, &Option<String>)]) -> Result<()> {
+    match values.iter().find(|(_, value)| value.as_deref().is_some_and(|v| v.contains('\0'))) {
+        Some((what, _)) => Err(Error::invalid(what, "it contains a NUL character, which no stored value can")),
+        None => Ok(()),
+    }
+}
+
+/// A missing audit table is a setup problem with a known fix; say so.
+fn table_error(error: sqlx::Error, audit_schema: &str) -> Error {
+    let missing = error.as_database_error().is_some_and(|db| matches!(db.code().as_deref(), Some("42P01" | "3F000")));
+    if missing {
+        Error::invalid(
+            "audit schema",
+            format!("the audit tables do not exist in schema `{audit_schema}`: run `pg-audit migrate` (or `pg_audit::migrate`) first"),
+        )
+    } else {
+        Error::from(error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cursor(before_id: Option<i64>, after_id: Option<i64>, limit: u32) -> Cursor {
+        Cursor { before_id, after_id, limit }
+    }
+
+    #[test]
+    fn a_first_page_with_one_row_more_links_only_to_older_rows() {
+        let page = cursor(None, None, 3).into_page(vec![10, 9, 8, 7], |id| *id);
+        assert_eq!(page.entries, [10, 9, 8]);
+        assert_eq!((page.older, page.newer), (Some(8), None));
+    }
+
+    #[test]
+    fn a_last_page_reached_by_cursor_links_only_to_newer_rows() {
+        let page = cursor(Some(8), None, 3).into_page(vec![7, 6], |id| *id);
+        assert_eq!(page.entries, [7, 6]);
+        assert_eq!((page.older, page.newer), (None, Some(7)));
+    }
+
+    #[test]
+    fn a_page_read_upwards_is_reversed_to_newest_first() {
+        let page = cursor(None, Some(5), 2).into_page(vec![6, 7, 8], |id| *id);
+        assert_eq!(page.entries, [7, 6]);
+        assert_eq!((page.older, page.newer), (Some(6), Some(7)));
+        let top = cursor(None, Some(5), 3).into_page(vec![6, 7], |id| *id);
+        assert_eq!((top.entries, top.older, top.newer), (vec![7, 6], Some(6), None));
+    }
+
+    #[test]
+    fn a_limit_out_of_range_is_brought_into_range() {
+        assert_eq!(cursor(None, None, 0).fetch_limit(), 2);
+        assert_eq!(cursor(None, None, u32::MAX).fetch_limit(), i64::from(MAX_PAGE_SIZE) + 1);
+    }
+}

@@ -1,0 +1,182 @@
+//! A read-only web view of the audit trail, to nest in the application's own router.
+//!
+//! Pages: **Changes** (the data audit log, filtered and paged by keyset), **Record history**
+//! (every change of one row as a field-level diff), **Requests** (the API log) and a
+//! **Request** page (its masked bodies and every data change it made). Server-rendered from
+//! templates checked at compile time; every value from the database is escaped; no script.
+//!
+//! There is no open viewer: [`router`] takes an [`Authorize`] check that runs before
+//! anything else, and a refused request gets `403 Forbidden` without a query being run.
+//!
+//! ```no_run
+//! use axum::Router;
+//! use http::request::Parts;
+//! use pg_audit_runtime::viewer::{self, Access, ViewerSource};
+//!
+//! # async fn demo(pool: sqlx::PgPool) -> pg_audit_runtime::Result<()> {
+//! let source = ViewerSource::new(pool, "audit")?;
+//! let only_admins = |parts: &Parts| {
+//!     let token = parts.headers.get("authorization").and_then(|v| v.to_str().ok()).map(str::to_owned);
+//!     async move { Access::from(token.as_deref() == Some("Bearer admin-token")) }
+//! };
+//! let app: Router = Router::new().nest("/audit", viewer::router(source, only_admins));
+//! # let _ = app; Ok(()) }
+//! ```
+
+mod display;
+mod pages;
+mod params;
+
+use crate::config::Settings;
+use crate::error::Result;
+use crate::names::check_identifier;
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use http::header::{HeaderName, HeaderValue};
+use http::request::Parts;
+use http::StatusCode;
+use sqlx::PgPool;
+use std::future::Future;
+use std::sync::Arc;
+
+/// Where the viewer reads from: a pool and the audit schema.
+#[derive(Debug, Clone)]
+pub struct ViewerSource {
+    pool: PgPool,
+    audit_schema: Arc<str>,
+}
+
+impl ViewerSource {
+    /// Reads the audit tables in `audit_schema` through `pool`.
+    ///
+    /// ```no_run
+    /// # fn demo(pool: sqlx::PgPool) -> pg_audit_runtime::Result<()> {
+    /// let source = pg_audit_runtime::viewer::ViewerSource::new(pool, "audit")?;
+    /// # Ok(()) }
+    /// ```
+    pub fn new(pool: PgPool, audit_schema: impl Into<String>) -> Result<Self> {
+        let audit_schema = audit_schema.into();
+        check_identifier(&audit_schema, "audit schema")?;
+        Ok(ViewerSource { pool, audit_schema: audit_schema.into() })
+    }
+
+    /// Reads the audit tables of these settings through `pool`.
+    pub fn from_settings(pool: PgPool, settings: &Settings) -> Result<Self> {
+        ViewerSource::new(pool, settings.audit_schema.clone())
+    }
+
+    /// The pool the pages read through.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// The schema holding the audit tables.
+    pub fn audit_schema(&self) -> &str {
+        &self.audit_schema
+    }
+}
+
+/// Whether a request may see the audit trail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Serve the page.
+    Allow,
+    /// Answer `403 Forbidden` without reading anything.
+    Deny,
+}
+
+impl From<bool> for Access {
+    /// `true` allows, `false` denies.
+    fn from(allowed: bool) -> Self {
+        if allowed {
+            Access::Allow
+        } else {
+            Access::Deny
+        }
+    }
+}
+
+/// The check every viewer request passes before anything is read.
+///
+/// Implemented for any `Fn(&Parts) -> impl Future<Output = impl Into<Access>>` (a `bool`
+/// works: `true` allows); take from the parts what the check needs before the `async` block.
+/// Implement it on a type of your own when the check needs to borrow the parts across an
+/// `.await`.
+///
+/// ```
+/// use http::request::Parts;
+/// use pg_audit_runtime::viewer::{Access, Authorize};
+///
+/// #[derive(Clone)]
+/// struct AdminsOnly { token: String }
+///
+/// impl Authorize for AdminsOnly {
+///     async fn authorize(&self, parts: &Parts) -> Access {
+///         let presented = parts.headers.get("x-admin-token").and_then(|v| v.to_str().ok());
+///         Access::from(presented == Some(self.token.as_str()))
+///     }
+/// }
+/// ```
+pub trait Authorize: Clone + Send + Sync + 'static {
+    /// Decides from the request's method, URI, headers and extensions.
+    fn authorize(&self, parts: &Parts) -> impl Future<Output = Access> + Send;
+}
+
+impl<F, Fut, Out> Authorize for F
+where
+    F: Fn(&Parts) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Out> + Send,
+    Out: Into<Access>,
+{
+    fn authorize(&self, parts: &Parts) -> impl Future<Output = Access> + Send {
+        let decision = self(parts);
+        async move { decision.await.into() }
+    }
+}
+
+/// The viewer's routes, relative so that the router can be nested anywhere
+/// (`Router::new().nest("/audit", viewer::router(…))`); links follow the nest prefix.
+///
+/// | route | page |
+/// |---|---|
+/// | `/` | Changes: the data audit log, newest first, with filters |
+/// | `/record?schema=…&table=…&id=…` | the history of one record |
+/// | `/requests` | the API log, newest first, with filters |
+/// | `/requests/{request_id}` | one request and every data change it made |
+///
+/// Every route is GET-only and runs `authorize` first; a denied request is answered
+/// `403 Forbidden` before any query runs.
+pub fn router<A: Authorize>(source: impl Into<ViewerSource>, authorize: A) -> Router {
+    let source = source.into();
+    Router::new()
+        .route("/", get(pages::changes))
+        .route("/record", get(pages::record))
+        .route("/requests", get(pages::requests))
+        .route("/requests/{request_id}", get(pages::request))
+        .with_state(source)
+        .layer(axum::middleware::from_fn_with_state(authorize, guard::<A>))
+}
+
+/// Runs the access check, then adds the headers every viewer response carries: nothing is
+/// cached or framed, and the page may run no script at all, whatever the data holds.
+async fn guard<A: Authorize>(State(authorize): State<A>, request: Request, next: Next) -> Response {
+    let (parts, body) = request.into_parts();
+    let mut response = match authorize.authorize(&parts).await {
+        Access::Allow => next.run(Request::from_parts(parts, body)).await,
+        Access::Deny => (StatusCode::FORBIDDEN, "403 Forbidden: you may not see the audit trail\n").into_response(),
+    };
+    let headers = response.headers_mut();
+    for (name, value) in [
+        ("cache-control", "no-store"),
+        ("content-security-policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"),
+        ("referrer-policy", "no-referrer"),
+        ("x-content-type-options", "nosniff"),
+        ("x-frame-options", "DENY"),
+    ] {
+        headers.insert(HeaderName::from_static(name), HeaderValue::from_static(value));
+    }
+    response
+}
