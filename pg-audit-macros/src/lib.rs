@@ -29,7 +29,14 @@ use proc_macro::TokenStream;
 /// a column listed twice.
 #[proc_macro]
 pub fn audit_tables(input: TokenStream) -> TokenStream {
-    tables::expand(input.into()).unwrap_or_else(syn::Error::into_compile_error).into()
+    tables::expand(input.into())
+        .unwrap_or_else(|error| {
+            // Several errors are several `compile_error!`s, which only make an expression
+            // (the macro stands in a `static`) as statements of a diverging block.
+            let errors = error.into_iter().map(|e| e.into_compile_error());
+            quote::quote!({ #(#errors;)* loop {} })
+        })
+        .into()
 }
 
 /// Makes an async axum handler attribute its database writes to the request.
@@ -39,7 +46,9 @@ pub fn audit_tables(input: TokenStream) -> TokenStream {
 /// builds the request's `AuditContext` (request id, client IP, method, route) and runs the
 /// body inside `pg_audit::scope`, so every `pg_audit::begin` in the handler — however deep
 /// in the application's code — carries the context. Signature, generics, attributes,
-/// extractor order and return type are kept; `#[axum::debug_handler]` can be stacked.
+/// extractor order and return type are kept. `#[axum::debug_handler]` can be stacked below
+/// it (write `#[audited_handler]` first, so `debug_handler` checks the handler as axum calls
+/// it, audit record included).
 ///
 /// Options:
 /// - `user = <expr>`: the acting user, an expression over the handler's arguments (an
@@ -60,5 +69,7 @@ pub fn audit_tables(input: TokenStream) -> TokenStream {
 /// ```
 #[proc_macro_attribute]
 pub fn audited_handler(args: TokenStream, item: TokenStream) -> TokenStream {
-    handler::expand(args.into(), item.into()).unwrap_or_else(syn::Error::into_compile_error).into()
+    handler::expand(args.into(), item.into())
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
 }

@@ -62,7 +62,10 @@ pub mod __private {
     impl HandlerContext {
         /// Starts from the request's audit record.
         pub fn new(record: &RequestAudit) -> Self {
-            HandlerContext { record: record.clone(), annotations: HandlerAnnotations::default() }
+            HandlerContext {
+                record: record.clone(),
+                annotations: HandlerAnnotations::default(),
+            }
         }
 
         /// `user = …`
@@ -79,8 +82,13 @@ pub mod __private {
 
         /// One `context(key = …)` entry. A value that cannot be serialized is recorded as
         /// its error message rather than failing the request.
-        pub fn context<V: serde::Serialize + ?Sized>(mut self, key: &'static str, value: &V) -> Self {
-            let value = serde_json::to_value(value).unwrap_or_else(|e| serde_json::Value::String(format!("unserializable: {e}")));
+        pub fn context<V: serde::Serialize + ?Sized>(
+            mut self,
+            key: &'static str,
+            value: &V,
+        ) -> Self {
+            let value = serde_json::to_value(value)
+                .unwrap_or_else(|e| serde_json::Value::String(format!("unserializable: {e}")));
             self.annotations.context.insert(key.to_string(), value);
             self
         }
@@ -107,13 +115,23 @@ pub mod __private {
         /// request's context. Values the context refuses (a user id with a NUL character, an
         /// oversized entry) are left out with a warning: auditing never fails the request.
         pub fn finish(self) -> AuditContext {
-            let HandlerContext { record, annotations } = self;
+            let HandlerContext {
+                record,
+                annotations,
+            } = self;
             let mut ctx = AuditContext::new().with_request_id(record.request_id());
             if let Some(ip) = record.client_ip() {
                 ctx = ctx.with_ip(ip);
             }
-            ctx = keep(ctx.clone().with_http_method(record.method().as_str()), ctx, "HTTP method");
-            let api_name = annotations.api_name.clone().unwrap_or_else(|| record.path().to_string());
+            ctx = keep(
+                ctx.clone().with_http_method(record.method().as_str()),
+                ctx,
+                "HTTP method",
+            );
+            let api_name = annotations
+                .api_name
+                .clone()
+                .unwrap_or_else(|| record.path().to_string());
             ctx = keep(ctx.clone().with_api_name(api_name), ctx, "api name");
             if let Some(user) = &annotations.user_id {
                 ctx = keep(ctx.clone().with_user(user.clone()), ctx, "user id");
@@ -126,7 +144,11 @@ pub mod __private {
         }
     }
 
-    fn keep(result: crate::Result<AuditContext>, previous: AuditContext, what: &str) -> AuditContext {
+    fn keep(
+        result: crate::Result<AuditContext>,
+        previous: AuditContext,
+        what: &str,
+    ) -> AuditContext {
         result.unwrap_or_else(|error| {
             tracing::warn!(%error, "pg-audit left the {what} out of the request's audit context");
             previous
@@ -141,8 +163,17 @@ mod tests {
 
     #[test]
     fn the_context_comes_from_the_record_and_the_options() {
-        let record = RequestAudit::new(Uuid::now_v7(), Some("10.0.0.1".parse().unwrap()), http::Method::POST, "/orders/{id}".into());
-        let ctx = HandlerContext::new(&record).user(&Some(7_u32)).context("tenant", "acme").skip_request_body().finish();
+        let record = RequestAudit::new(
+            Uuid::now_v7(),
+            Some("10.0.0.1".parse().unwrap()),
+            http::Method::POST,
+            "/orders/{id}".into(),
+        );
+        let ctx = HandlerContext::new(&record)
+            .user(&Some(7_u32))
+            .context("tenant", "acme")
+            .skip_request_body()
+            .finish();
         assert_eq!(ctx.user_id(), Some("7"));
         assert_eq!(ctx.api_name(), Some("/orders/{id}"));
         assert_eq!(ctx.http_method(), Some("POST"));
@@ -156,7 +187,10 @@ mod tests {
     #[test]
     fn a_user_id_the_database_cannot_hold_is_left_out_not_fatal() {
         let record = RequestAudit::new(Uuid::now_v7(), None, http::Method::GET, "/x".into());
-        let ctx = HandlerContext::new(&record).user("bad\0id").name("x.get").finish();
+        let ctx = HandlerContext::new(&record)
+            .user("bad\0id")
+            .name("x.get")
+            .finish();
         assert_eq!(ctx.user_id(), None);
         assert_eq!(ctx.api_name(), Some("x.get"));
     }

@@ -28,7 +28,7 @@ pub use context::{
     begin, current, scope, AuditContext, Begin, MAX_CONTEXT_TEXT, MAX_EXTRA_CONTEXT,
 };
 pub use error::{Error, Result};
-pub use handler::{AuditUser, __private};
+pub use handler::{__private, AuditUser};
 pub use migrate::{migrate, migrate_zero, migration_files, MigrationReport};
 pub use names::{check_identifier, QualifiedName, TablePattern, MAX_IDENTIFIER_BYTES};
 pub use request::{HandlerAnnotations, RequestAudit};

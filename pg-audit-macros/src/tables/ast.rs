@@ -15,13 +15,22 @@ impl Parse for Name {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         if input.peek(LitStr) {
             let lit: LitStr = input.parse()?;
-            return Ok(Name { value: lit.value(), span: lit.span() });
+            return Ok(Name {
+                value: lit.value(),
+                span: lit.span(),
+            });
         }
         let ident: Ident = input.call(syn::ext::IdentExt::parse_any).map_err(|e| {
-            syn::Error::new(e.span(), "expected a name: an identifier or a string literal")
+            syn::Error::new(
+                e.span(),
+                "expected a name: an identifier or a string literal",
+            )
         })?;
         let value = ident.to_string();
-        Ok(Name { value: value.strip_prefix("r#").unwrap_or(&value).to_string(), span: ident.span() })
+        Ok(Name {
+            value: value.strip_prefix("r#").unwrap_or(&value).to_string(),
+            span: ident.span(),
+        })
     }
 }
 
@@ -34,7 +43,10 @@ pub(crate) struct TableName {
 
 impl TableName {
     pub fn key(&self) -> (Option<&str>, &str) {
-        (self.schema.as_ref().map(|s| s.value.as_str()), self.table.value.as_str())
+        (
+            self.schema.as_ref().map(|s| s.value.as_str()),
+            self.table.value.as_str(),
+        )
     }
 
     pub fn display(&self) -> String {
@@ -49,18 +61,30 @@ impl Parse for TableName {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         let first: Name = input.parse()?;
         if !input.peek(Token![.]) {
-            return Ok(TableName { schema: None, table: first });
+            return Ok(TableName {
+                schema: None,
+                table: first,
+            });
         }
         let dot: Token![.] = input.parse()?;
         if input.is_empty() || input.peek(Token![,]) || input.peek(Token![:]) {
-            return Err(syn::Error::new(dot.span, "malformed `schema.table`: a table name must follow the dot"));
+            return Err(syn::Error::new(
+                dot.span,
+                "malformed `schema.table`: a table name must follow the dot",
+            ));
         }
         let table: Name = input.parse()?;
         if input.peek(Token![.]) {
             let extra: Token![.] = input.parse()?;
-            return Err(syn::Error::new(extra.span, "malformed `schema.table`: a name has at most one dot (write `schema.table`)"));
+            return Err(syn::Error::new(
+                extra.span,
+                "malformed `schema.table`: a name has at most one dot (write `schema.table`)",
+            ));
         }
-        Ok(TableName { schema: Some(first), table })
+        Ok(TableName {
+            schema: Some(first),
+            table,
+        })
     }
 }
 
@@ -74,7 +98,9 @@ impl Parse for TableList {
         let content;
         bracketed!(content in input);
         let tables = content.parse_terminated(TableName::parse, Token![,])?;
-        Ok(TableList { tables: tables.into_iter().collect() })
+        Ok(TableList {
+            tables: tables.into_iter().collect(),
+        })
     }
 }
 
@@ -95,7 +121,10 @@ impl Parse for ColumnEntry {
         let content;
         bracketed!(content in input);
         let columns = content.parse_terminated(Name::parse, Token![,])?;
-        Ok(ColumnEntry { table, columns: columns.into_iter().collect() })
+        Ok(ColumnEntry {
+            table,
+            columns: columns.into_iter().collect(),
+        })
     }
 }
 
@@ -104,7 +133,9 @@ impl Parse for ColumnMap {
         let content;
         braced!(content in input);
         let entries = content.parse_terminated(ColumnEntry::parse, Token![,])?;
-        Ok(ColumnMap { entries: entries.into_iter().map(|e| (e.table, e.columns)).collect() })
+        Ok(ColumnMap {
+            entries: entries.into_iter().map(|e| (e.table, e.columns)).collect(),
+        })
     }
 }
 
@@ -119,7 +150,10 @@ pub(crate) enum Entry {
 impl Entry {
     pub fn key(&self) -> &Ident {
         match self {
-            Entry::Schemas(k, _) | Entry::Exclude(k, _) | Entry::Mask(k, _) | Entry::Ignore(k, _) => k,
+            Entry::Schemas(k, _)
+            | Entry::Exclude(k, _)
+            | Entry::Mask(k, _)
+            | Entry::Ignore(k, _) => k,
         }
     }
 }
@@ -138,12 +172,12 @@ impl Parse for Entry {
             "exclude" => Entry::Exclude(key, input.parse()?),
             "mask" => Entry::Mask(key, input.parse()?),
             "ignore" => Entry::Ignore(key, input.parse()?),
-            other => {
-                return Err(syn::Error::new(
-                    key.span(),
-                    format!("unknown key `{other}`: expected one of `schemas`, `exclude`, `mask`, `ignore`"),
-                ))
-            }
+            other => return Err(syn::Error::new(
+                key.span(),
+                format!(
+                    "unknown key `{other}`: expected one of `schemas`, `exclude`, `mask`, `ignore`"
+                ),
+            )),
         })
     }
 }
@@ -156,6 +190,8 @@ pub(crate) struct Declaration {
 impl Parse for Declaration {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         let entries = input.parse_terminated(Entry::parse, Token![,])?;
-        Ok(Declaration { entries: entries.into_iter().collect() })
+        Ok(Declaration {
+            entries: entries.into_iter().collect(),
+        })
     }
 }

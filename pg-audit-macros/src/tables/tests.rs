@@ -3,14 +3,19 @@
 use quote::quote;
 
 fn pretty(tokens: proc_macro2::TokenStream) -> String {
-    let file: syn::File = syn::parse2(quote!(static TABLES: ::pg_audit::Tables = #tokens;)).expect("expansion parses");
+    let file: syn::File = syn::parse2(quote!(static TABLES: ::pg_audit::Tables = #tokens;))
+        .expect("expansion parses");
     prettyplease::unparse(&file)
 }
 
 fn error(tokens: proc_macro2::TokenStream) -> String {
     match super::expand(tokens) {
         Ok(out) => panic!("expected an error, got {out}"),
-        Err(e) => e.into_iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"),
+        Err(e) => e
+            .into_iter()
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+            .join("\n"),
     }
 }
 
@@ -33,8 +38,14 @@ fn an_empty_declaration_audits_public() {
 
 #[test]
 fn mistakes_are_reported_with_a_message_each() {
-    assert_eq!(error(quote!(exclud: [a])), "unknown key `exclud`: expected one of `schemas`, `exclude`, `mask`, `ignore`");
-    assert_eq!(error(quote!(exclude: [a], exclude: [b])), "duplicate key `exclude`: each key may appear once");
+    assert_eq!(
+        error(quote!(exclud: [a])),
+        "unknown key `exclud`: expected one of `schemas`, `exclude`, `mask`, `ignore`"
+    );
+    assert_eq!(
+        error(quote!(exclude: [a], exclude: [b])),
+        "duplicate key `exclude`: each key may appear once"
+    );
     assert_eq!(error(quote!(exclude: [a, b, a])), "duplicate table `a`");
     assert_eq!(
         error(quote!(exclude: [a], mask: { a: [x] })),
@@ -45,5 +56,8 @@ fn mistakes_are_reported_with_a_message_each() {
     assert!(error(quote!(exclude: [a.])).contains("a table name must follow the dot"));
     assert_eq!(error(quote!(mask: { a: [x, x] })), "duplicate column `x`");
     let long = "t".repeat(64);
-    assert_eq!(error(quote!(exclude: [#long])), "table name is 64 bytes long; PostgreSQL names have at most 63");
+    assert_eq!(
+        error(quote!(exclude: [#long])),
+        "table name is 64 bytes long; PostgreSQL names have at most 63"
+    );
 }

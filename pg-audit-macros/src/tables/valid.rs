@@ -12,24 +12,43 @@ pub(crate) fn check(declaration: &Declaration) -> syn::Result<()> {
     for entry in &declaration.entries {
         let key = entry.key();
         if !keys.insert(key.to_string()) {
-            errors.push(syn::Error::new(key.span(), format!("duplicate key `{key}`: each key may appear once")));
+            errors.push(syn::Error::new(
+                key.span(),
+                format!("duplicate key `{key}`: each key may appear once"),
+            ));
         }
         match entry {
             Entry::Schemas(_, names) => {
                 names.iter().for_each(|n| errors.check(name(n, "schema")));
-                unique(names.iter().map(|n| (n.value.clone(), n)), "schema", &mut errors);
+                unique(
+                    names.iter().map(|n| (n.value.clone(), n)),
+                    "schema",
+                    &mut errors,
+                );
             }
             Entry::Exclude(_, list) => {
                 list.tables.iter().for_each(|t| errors.check(table(t)));
-                unique(list.tables.iter().map(|t| (t.display(), &t.table)), "table", &mut errors);
+                unique(
+                    list.tables.iter().map(|t| (t.display(), &t.table)),
+                    "table",
+                    &mut errors,
+                );
             }
             Entry::Mask(_, map) | Entry::Ignore(_, map) => {
                 for (t, columns) in &map.entries {
                     errors.check(table(t));
                     columns.iter().for_each(|c| errors.check(name(c, "column")));
-                    unique(columns.iter().map(|c| (c.value.clone(), c)), "column", &mut errors);
+                    unique(
+                        columns.iter().map(|c| (c.value.clone(), c)),
+                        "column",
+                        &mut errors,
+                    );
                 }
-                unique(map.entries.iter().map(|(t, _)| (t.display(), &t.table)), "table", &mut errors);
+                unique(
+                    map.entries.iter().map(|(t, _)| (t.display(), &t.table)),
+                    "table",
+                    &mut errors,
+                );
             }
         }
     }
@@ -39,8 +58,17 @@ pub(crate) fn check(declaration: &Declaration) -> syn::Result<()> {
 
 /// A table both excluded and masked or ignored: the rule could never apply.
 fn excluded_and_configured(declaration: &Declaration, errors: &mut Errors) {
-    let excluded: Vec<&TableName> =
-        declaration.entries.iter().flat_map(|e| if let Entry::Exclude(_, l) = e { l.tables.iter().collect() } else { Vec::new() }).collect();
+    let excluded: Vec<&TableName> = declaration
+        .entries
+        .iter()
+        .flat_map(|e| {
+            if let Entry::Exclude(_, l) = e {
+                l.tables.iter().collect()
+            } else {
+                Vec::new()
+            }
+        })
+        .collect();
     for entry in &declaration.entries {
         let (key, map) = match entry {
             Entry::Mask(k, m) | Entry::Ignore(k, m) => (k, m),
@@ -71,11 +99,17 @@ fn name(n: &Name, what: &str) -> syn::Result<()> {
     if n.value.len() > MAX_NAME_BYTES {
         return Err(syn::Error::new(
             n.span,
-            format!("{what} name is {} bytes long; PostgreSQL names have at most {MAX_NAME_BYTES}", n.value.len()),
+            format!(
+                "{what} name is {} bytes long; PostgreSQL names have at most {MAX_NAME_BYTES}",
+                n.value.len()
+            ),
         ));
     }
     if n.value.contains('\0') {
-        return Err(syn::Error::new(n.span, format!("{what} name contains a NUL character")));
+        return Err(syn::Error::new(
+            n.span,
+            format!("{what} name contains a NUL character"),
+        ));
     }
     Ok(())
 }
