@@ -36,18 +36,39 @@ struct Options {
 }
 
 fn options() -> Result<Options, String> {
-    let mut options = Options { rows: 1_000_000, rounds: 25, keep: false };
+    let mut options = Options {
+        rows: 1_000_000,
+        rounds: 25,
+        keep: false,
+    };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
-            "--rows" => options.rows = args.next().and_then(|v| v.parse().ok()).ok_or("--rows takes a number")?,
-            "--rounds" => options.rounds = args.next().and_then(|v| v.parse().ok()).ok_or("--rounds takes a number")?,
+            "--rows" => {
+                options.rows = args
+                    .next()
+                    .and_then(|v| v.parse().ok())
+                    .ok_or("--rows takes a number")?
+            }
+            "--rounds" => {
+                options.rounds = args
+                    .next()
+                    .and_then(|v| v.parse().ok())
+                    .ok_or("--rounds takes a number")?
+            }
             "--keep" => options.keep = true,
-            other => return Err(format!("unknown argument {other}; use --rows N, --rounds N, --keep")),
+            other => {
+                return Err(format!(
+                    "unknown argument {other}; use --rows N, --rounds N, --keep"
+                ))
+            }
         }
     }
     if options.rows < 10_000 {
-        return Err("--rows must be at least 10000 (the hot record gets one change in every 1000 rows)".into());
+        return Err(
+            "--rows must be at least 10000 (the hot record gets one change in every 1000 rows)"
+                .into(),
+        );
     }
     Ok(options)
 }
@@ -76,13 +97,30 @@ fn percentile(values: &mut [f64], p: f64) -> f64 {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let options = options()?;
-    let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let url = std::env::var("DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
     let mut admin = PgConnection::connect(&url).await?;
-    sqlx::raw_sql(AssertSqlSafe(format!("DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)"))).execute(&mut admin).await?;
-    sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE {DATABASE}"))).execute(&mut admin).await?;
-    let connect = PgConnectOptions::from_str(&url)?.database(DATABASE).disable_statement_logging();
-    let pool = PgPoolOptions::new().max_connections(8).connect_with(connect).await?;
-    pg_audit::migrate(&pool, &Settings::default(), &TableRules::from_tables(&Tables::PUBLIC)?).await?;
+    sqlx::raw_sql(AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)"
+    )))
+    .execute(&mut admin)
+    .await?;
+    sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE {DATABASE}")))
+        .execute(&mut admin)
+        .await?;
+    let connect = PgConnectOptions::from_str(&url)?
+        .database(DATABASE)
+        .disable_statement_logging();
+    let pool = PgPoolOptions::new()
+        .max_connections(8)
+        .connect_with(connect)
+        .await?;
+    pg_audit::migrate(
+        &pool,
+        &Settings::default(),
+        &TableRules::from_tables(&Tables::PUBLIC)?,
+    )
+    .await?;
 
     let seeding = Instant::now();
     // One statement per table, as the owner: INSERT is all the append-only guard allows,
@@ -140,11 +178,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // VACUUM also summarizes the new block ranges of the BRIN index on updated_at, as
     // autovacuum does for an insert-only table in steady state.
     for table in ["audit.pg_audit_log", "audit.pg_api_audit_log"] {
-        sqlx::raw_sql(AssertSqlSafe(format!("VACUUM ANALYZE {table}"))).execute(&pool).await?;
+        sqlx::raw_sql(AssertSqlSafe(format!("VACUUM ANALYZE {table}")))
+            .execute(&pool)
+            .await?;
     }
     let seeded = seeding.elapsed();
 
-    let (min_id, max_id): (i64, i64) = sqlx::query_as("SELECT min(id), max(id) FROM audit.pg_audit_log").fetch_one(&pool).await?;
+    let (min_id, max_id): (i64, i64) =
+        sqlx::query_as("SELECT min(id), max(id) FROM audit.pg_audit_log")
+            .fetch_one(&pool)
+            .await?;
     let hot_oldest: i64 = sqlx::query_scalar(
         "SELECT id FROM audit.pg_audit_log WHERE schema_name = 'public' AND table_name = 'orders' AND record_id = 'hot'
          ORDER BY id LIMIT 1 OFFSET 50",
@@ -155,43 +198,97 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         sqlx::query_scalar("SELECT request_id FROM audit.pg_audit_log WHERE request_id IS NOT NULL ORDER BY id DESC LIMIT 1")
             .fetch_one(&pool)
             .await?;
-    let week_ago = (chrono::Utc::now() - chrono::Duration::days(7)).format("%Y-%m-%dT%H:%M").to_string();
+    let week_ago = (chrono::Utc::now() - chrono::Duration::days(7))
+        .format("%Y-%m-%dT%H:%M")
+        .to_string();
     let week_ago_plus = |hours: i64| {
-        (chrono::Utc::now() - chrono::Duration::days(7) + chrono::Duration::hours(hours)).format("%Y-%m-%dT%H:%M").to_string()
+        (chrono::Utc::now() - chrono::Duration::days(7) + chrono::Duration::hours(hours))
+            .format("%Y-%m-%dT%H:%M")
+            .to_string()
     };
     let (week_ago_plus_hour, week_ago_plus_day) = (week_ago_plus(1), week_ago_plus(24));
 
     let source = ViewerSource::new(pool.clone(), "audit")?;
     let allow = |_: &Parts| std::future::ready(true);
-    let app = Router::new().nest("/audit", viewer::router(source, allow)).layer(middleware::from_fn(timed));
+    let app = Router::new()
+        .nest("/audit", viewer::router(source, allow))
+        .layer(middleware::from_fn(timed));
     let addr = viewer_http::serve(app).await;
 
     let pages: Vec<(String, String)> = vec![
         ("Changes, first page".into(), "/audit".into()),
-        ("Changes, page 1000 (keyset)".into(), format!("/audit?before={}", max_id - 999 * 50)),
-        ("Changes, deepest page (keyset)".into(), format!("/audit?before={}", min_id + 50)),
-        ("Changes, filtered: table + operation".into(), "/audit?schema=public&table=invoices&operation=UPDATE".into()),
-        ("Changes, filtered: a rare table (~100 rows)".into(), "/audit?schema=public&table=refunds".into()),
+        (
+            "Changes, page 1000 (keyset)".into(),
+            format!("/audit?before={}", max_id - 999 * 50),
+        ),
+        (
+            "Changes, deepest page (keyset)".into(),
+            format!("/audit?before={}", min_id + 50),
+        ),
+        (
+            "Changes, filtered: table + operation".into(),
+            "/audit?schema=public&table=invoices&operation=UPDATE".into(),
+        ),
+        (
+            "Changes, filtered: a rare table (~100 rows)".into(),
+            "/audit?schema=public&table=refunds".into(),
+        ),
         (
             "Changes, worst case: a filter combination matching nothing".into(),
             "/audit?schema=public&table=invoices&operation=DELETE".into(),
         ),
-        ("Changes, filtered: user".into(), "/audit?user=user42".into()),
-        ("Changes, filtered: DB-user writes".into(), "/audit?db_user_only=1".into()),
-        ("Changes, filtered: request id".into(), format!("/audit?request_id={request_id}")),
-        ("Changes, filtered: one hour a week ago".into(), format!("/audit?since={week_ago}&until={week_ago_plus_hour}")),
-        ("Changes, filtered: one day a week ago".into(), format!("/audit?since={week_ago}&until={week_ago_plus_day}")),
-        ("Changes, filtered: since a week ago".into(), format!("/audit?since={week_ago}")),
-        ("Requests, filtered: one hour a week ago".into(), format!("/audit/requests?since={week_ago}&until={week_ago_plus_hour}")),
-        (format!("Record history ({} changes), first page", options.rows / 1000), "/audit/record?schema=public&table=orders&id=hot".into()),
+        (
+            "Changes, filtered: user".into(),
+            "/audit?user=user42".into(),
+        ),
+        (
+            "Changes, filtered: DB-user writes".into(),
+            "/audit?db_user_only=1".into(),
+        ),
+        (
+            "Changes, filtered: request id".into(),
+            format!("/audit?request_id={request_id}"),
+        ),
+        (
+            "Changes, filtered: one hour a week ago".into(),
+            format!("/audit?since={week_ago}&until={week_ago_plus_hour}"),
+        ),
+        (
+            "Changes, filtered: one day a week ago".into(),
+            format!("/audit?since={week_ago}&until={week_ago_plus_day}"),
+        ),
+        (
+            "Changes, filtered: since a week ago".into(),
+            format!("/audit?since={week_ago}"),
+        ),
+        (
+            "Requests, filtered: one hour a week ago".into(),
+            format!("/audit/requests?since={week_ago}&until={week_ago_plus_hour}"),
+        ),
+        (
+            format!(
+                "Record history ({} changes), first page",
+                options.rows / 1000
+            ),
+            "/audit/record?schema=public&table=orders&id=hot".into(),
+        ),
         (
             "Record history, oldest page".into(),
             format!("/audit/record?schema=public&table=orders&id=hot&before={hot_oldest}"),
         ),
         ("Requests, first page".into(), "/audit/requests".into()),
-        ("Requests, filtered: 5xx".into(), "/audit/requests?status=5xx".into()),
-        ("Requests, filtered: slower than 990 ms".into(), "/audit/requests?slow_ms=990".into()),
-        ("Request page".into(), format!("/audit/requests/{request_id}")),
+        (
+            "Requests, filtered: 5xx".into(),
+            "/audit/requests?status=5xx".into(),
+        ),
+        (
+            "Requests, filtered: slower than 990 ms".into(),
+            "/audit/requests?slow_ms=990".into(),
+        ),
+        (
+            "Request page".into(),
+            format!("/audit/requests/{request_id}"),
+        ),
     ];
 
     let mut server: Vec<Vec<f64>> = vec![Vec::new(); pages.len()];
@@ -206,10 +303,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let reply = viewer_http::get(addr, target).await;
             let elapsed = start.elapsed().as_secs_f64() * 1000.0;
             if reply.status != 200 {
-                return Err(format!("{name}: {target} answered {}: {}", reply.status, reply.body).into());
+                return Err(
+                    format!("{name}: {target} answered {}: {}", reply.status, reply.body).into(),
+                );
             }
             if round >= 2 {
-                let micros: f64 = reply.header(SERVER_TIME).and_then(|v| v.parse().ok()).unwrap_or(f64::NAN);
+                let micros: f64 = reply
+                    .header(SERVER_TIME)
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(f64::NAN);
                 server[index].push(micros / 1000.0);
                 client[index].push(elapsed);
                 rows[index] = reply.row_ids().len();
@@ -241,11 +343,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             if met { "yes" } else { "**no**" }
         );
     }
-    println!("\nEvery page within target: {}", if all_met { "yes" } else { "no" });
+    println!(
+        "\nEvery page within target: {}",
+        if all_met { "yes" } else { "no" }
+    );
 
     pool.close().await;
     if !options.keep {
-        sqlx::raw_sql(AssertSqlSafe(format!("DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)"))).execute(&mut admin).await?;
+        sqlx::raw_sql(AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)"
+        )))
+        .execute(&mut admin)
+        .await?;
     }
     Ok(())
 }

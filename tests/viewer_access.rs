@@ -42,11 +42,22 @@ async fn a_refused_request_gets_403_before_any_audit_table_is_read() {
         assert_eq!(reply.header("cache-control"), Some("no-store"));
     }
     for method in ["POST", "DELETE"] {
-        assert_eq!(send(addr, method, "/audit", &[]).await.status, 403, "{method} is refused before routing");
+        assert_eq!(
+            send(addr, method, "/audit", &[]).await.status,
+            403,
+            "{method} is refused before routing"
+        );
     }
-    assert_eq!(checks.load(Ordering::SeqCst), ROUTES.len() + 2, "the check ran once per request");
+    assert_eq!(
+        checks.load(Ordering::SeqCst),
+        ROUTES.len() + 2,
+        "the check ran once per request"
+    );
     let audit_schemas: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM pg_namespace WHERE nspname = 'audit'").fetch_one(&db.pool).await.unwrap();
+        sqlx::query_scalar("SELECT count(*) FROM pg_namespace WHERE nspname = 'audit'")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
     assert_eq!(audit_schemas, 0);
 }
 
@@ -58,7 +69,10 @@ struct BearerToken(&'static str);
 impl Authorize for BearerToken {
     async fn authorize(&self, parts: &Parts) -> Access {
         tokio::task::yield_now().await;
-        let presented = parts.headers.get("authorization").and_then(|value| value.to_str().ok());
+        let presented = parts
+            .headers
+            .get("authorization")
+            .and_then(|value| value.to_str().ok());
         Access::from(presented == Some(&format!("Bearer {}", self.0)[..]))
     }
 }
@@ -69,11 +83,22 @@ async fn the_check_sees_the_request_headers_and_allows_the_right_token() {
     create_audit_tables(&db).await;
     let id = write_change(&db, &Change::insert("orders", "1", json!({"id": 1}))).await;
     let source = ViewerSource::new(db.pool.clone(), SCHEMA).unwrap();
-    let addr = serve(Router::new().nest("/audit", viewer::router(source, BearerToken("s3cret")))).await;
+    let addr =
+        serve(Router::new().nest("/audit", viewer::router(source, BearerToken("s3cret")))).await;
 
     assert_eq!(get(addr, "/audit").await.status, 403, "no token");
-    assert_eq!(send(addr, "GET", "/audit", &[("Authorization", "Bearer wrong")]).await.status, 403);
-    assert_eq!(send(addr, "GET", "/audit", &[("Authorization", "bearer s3cret")]).await.status, 403);
+    assert_eq!(
+        send(addr, "GET", "/audit", &[("Authorization", "Bearer wrong")])
+            .await
+            .status,
+        403
+    );
+    assert_eq!(
+        send(addr, "GET", "/audit", &[("Authorization", "bearer s3cret")])
+            .await
+            .status,
+        403
+    );
     for route in ROUTES {
         let reply = send(addr, "GET", route, &[("Authorization", "Bearer s3cret")]).await;
         assert_eq!(reply.status, 200, "{route}: {}", reply.body);
@@ -91,16 +116,27 @@ async fn a_closure_returning_a_bool_is_an_access_check() {
         let allowed = parts.headers.contains_key("x-audit-viewer");
         async move { allowed }
     };
-    let addr = serve(Router::new().nest("/audit", viewer::router(source, from_loopback_header))).await;
+    let addr =
+        serve(Router::new().nest("/audit", viewer::router(source, from_loopback_header))).await;
     assert_eq!(get(addr, "/audit").await.status, 403);
-    assert_eq!(send(addr, "GET", "/audit", &[("X-Audit-Viewer", "1")]).await.status, 200);
+    assert_eq!(
+        send(addr, "GET", "/audit", &[("X-Audit-Viewer", "1")])
+            .await
+            .status,
+        200
+    );
 }
 
 #[test]
 fn an_invalid_audit_schema_name_is_refused_up_front() {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     runtime.block_on(async {
-        let pool = sqlx::postgres::PgPoolOptions::new().connect_lazy(&common::database_url()).unwrap();
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .connect_lazy(&common::database_url())
+            .unwrap();
         assert!(ViewerSource::new(pool.clone(), "").is_err());
         assert!(ViewerSource::new(pool.clone(), "x".repeat(64)).is_err());
         assert!(ViewerSource::from_settings(pool, &pg_audit::Settings::default()).is_ok());

@@ -22,7 +22,13 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 static TABLES: Tables = Tables {
     schemas: &["public"],
     exclude: &[],
-    mask: &[(TableRef { schema: None, name: "orders" }, &["card_number"])],
+    mask: &[(
+        TableRef {
+            schema: None,
+            name: "orders",
+        },
+        &["card_number"],
+    )],
     ignore: &[],
 };
 
@@ -36,7 +42,10 @@ fn require_browser_and_node_deps(root: &Path) {
         "e2e/node_modules/playwright-core is missing: install the browser test's Node dependencies with\n  npm ci --prefix e2e"
     );
     let node = Command::new("node").arg("--version").output();
-    assert!(node.is_ok_and(|out| out.status.success()), "`node` is not on PATH: install Node.js (apt-get install -y nodejs npm)");
+    assert!(
+        node.is_ok_and(|out| out.status.success()),
+        "`node` is not on PATH: install Node.js (apt-get install -y nodejs npm)"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -47,7 +56,9 @@ async fn a_browser_opens_the_changes_filters_them_and_follows_a_record_history()
     let db = TestDb::new("viewer_e2e").await;
     db.exec("CREATE TABLE orders (id bigint PRIMARY KEY, total numeric NOT NULL, card_number text, note text)").await;
     let rules = TableRules::from_tables(&TABLES).unwrap();
-    pg_audit::migrate(&db.pool, &Settings::default(), &rules).await.unwrap();
+    pg_audit::migrate(&db.pool, &Settings::default(), &rules)
+        .await
+        .unwrap();
     // Writes with request context, as the application makes them, and one direct write.
     db.exec(
         "BEGIN;
@@ -75,22 +86,35 @@ async fn a_browser_opens_the_changes_filters_them_and_follows_a_record_history()
 
     let source = ViewerSource::new(db.pool.clone(), "audit").unwrap();
     let allow = |_: &Parts| std::future::ready(true);
-    let addr = viewer_http::serve(Router::new().nest("/audit", viewer::router(source, allow))).await;
+    let addr =
+        viewer_http::serve(Router::new().nest("/audit", viewer::router(source, allow))).await;
     let screenshots = root.join("target/viewer-e2e");
     let url = format!("http://{addr}/audit");
     let script = root.join("e2e/viewer.mjs");
     let output = tokio::task::spawn_blocking(move || {
-        Command::new("node").arg(script).arg(url).arg(&screenshots).arg("3").current_dir(&root).output()
+        Command::new("node")
+            .arg(script)
+            .arg(url)
+            .arg(&screenshots)
+            .arg("3")
+            .current_dir(&root)
+            .output()
     })
     .await
     .unwrap()
     .expect("run node");
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "the browser check failed ({}):\n{stdout}\n{stderr}", output.status);
+    assert!(
+        output.status.success(),
+        "the browser check failed ({}):\n{stdout}\n{stderr}",
+        output.status
+    );
     assert!(stdout.contains("\"ok\":true"), "{stdout}");
     for shot in ["changes.png", "history.png"] {
-        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/viewer-e2e").join(shot);
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("target/viewer-e2e")
+            .join(shot);
         let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
         assert!(size > 10_000, "{} is missing or empty", path.display());
     }

@@ -24,8 +24,17 @@ fn allow_all(_: &Parts) -> std::future::Ready<bool> {
 
 /// No raw markup from the data, and every hostile string present as escaped text.
 fn assert_inert(body: &str, expected_texts: &[&str]) {
-    for needle in ["<script>alert", "<img src=x", "<svg onload", "onerror=alert(2)>", "\"><svg"] {
-        assert!(!body.contains(needle), "raw markup `{needle}` reached the page");
+    for needle in [
+        "<script>alert",
+        "<img src=x",
+        "<svg onload",
+        "onerror=alert(2)>",
+        "\"><svg",
+    ] {
+        assert!(
+            !body.contains(needle),
+            "raw markup `{needle}` reached the page"
+        );
     }
     let text = unescape(body);
     for expected in expected_texts {
@@ -41,7 +50,10 @@ async fn hostile_row_contents_show_as_text_on_every_page() {
     let record = format!("1&id=2{ATTR}");
     let request = Request::new("POST", &format!("/orders/{SCRIPT}"), 500, 1.0)
         .by(ATTR)
-        .bodies(json!({ "note": SCRIPT, IMG: "key" }), json!({ "error": ATTR }));
+        .bodies(
+            json!({ "note": SCRIPT, IMG: "key" }),
+            json!({ "error": ATTR }),
+        );
     write_request(&db, &request).await;
     let mut change = Change::update(
         &table,
@@ -67,7 +79,11 @@ async fn hostile_row_contents_show_as_text_on_every_page() {
     assert_eq!(history.len(), 1);
     let page = get(addr, &history[0]).await;
     assert_eq!(page.status, 200);
-    assert_eq!(page.row_ids(), [id], "the link built from a hostile record id finds that record");
+    assert_eq!(
+        page.row_ids(),
+        [id],
+        "the link built from a hostile record id finds that record"
+    );
     assert_inert(&page.body, &[SCRIPT, IMG, ATTR, &table, &record, "reason"]);
 
     let requests = get(addr, "/audit/requests").await;
@@ -76,7 +92,15 @@ async fn hostile_row_contents_show_as_text_on_every_page() {
     assert_eq!(request_page.status, 200);
     assert_inert(&request_page.body, &[SCRIPT, IMG, ATTR]);
 
-    let filtered = get(addr, &format!("/audit?user={}", "%3Cscript%3Ealert(1)%3C%2Fscript%3E")).await;
-    assert_eq!(filtered.row_ids(), [id], "a hostile filter value matches as text");
+    let filtered = get(
+        addr,
+        &format!("/audit?user={}", "%3Cscript%3Ealert(1)%3C%2Fscript%3E"),
+    )
+    .await;
+    assert_eq!(
+        filtered.row_ids(),
+        [id],
+        "a hostile filter value matches as text"
+    );
     assert_inert(&filtered.body, &[SCRIPT]);
 }

@@ -12,13 +12,18 @@ pub const SCHEMA: &str = "audit";
 
 /// Creates the audit tables in `db` (schema `audit`) with pg-audit's own migrations.
 pub async fn create_audit_tables(db: &TestDb) {
-    let rules = pg_audit::TableRules::from_tables(&pg_audit::Tables::PUBLIC).expect("the public schema is a valid rule");
-    pg_audit::migrate(&db.pool, &pg_audit::Settings::default(), &rules).await.expect("migrate the test database");
+    let rules = pg_audit::TableRules::from_tables(&pg_audit::Tables::PUBLIC)
+        .expect("the public schema is a valid rule");
+    pg_audit::migrate(&db.pool, &pg_audit::Settings::default(), &rules)
+        .await
+        .expect("migrate the test database");
 }
 
 /// A fixed instant fixtures count from, so time filters have known answers.
 pub fn epoch() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 1, 1, 12, 0, 0).single().unwrap_or_default()
+    Utc.with_ymd_and_hms(2026, 1, 1, 12, 0, 0)
+        .single()
+        .unwrap_or_default()
 }
 
 /// One data change to write.
@@ -73,14 +78,21 @@ impl Change {
         Change {
             operation: "UPDATE",
             old_data: Some(old),
-            changed_fields: Some(Value::from(changed.iter().map(|s| Value::from(*s)).collect::<Vec<_>>())),
+            changed_fields: Some(Value::from(
+                changed.iter().map(|s| Value::from(*s)).collect::<Vec<_>>(),
+            )),
             ..Change::insert(table, record_id, new)
         }
     }
 
     /// An application DELETE of a row that held `old`.
     pub fn delete(table: &str, record_id: &str, old: Value) -> Self {
-        Change { operation: "DELETE", old_data: Some(old), new_data: None, ..Change::insert(table, record_id, Value::Null) }
+        Change {
+            operation: "DELETE",
+            old_data: Some(old),
+            new_data: None,
+            ..Change::insert(table, record_id, Value::Null)
+        }
     }
 
     pub fn by(mut self, user: &str) -> Self {
@@ -112,7 +124,7 @@ impl Change {
         self
     }
 
-    pub fn from_ip(mut self, ip: &'static str) -> Self {
+    pub fn with_ip(mut self, ip: &'static str) -> Self {
         self.ip = Some(ip);
         self
     }

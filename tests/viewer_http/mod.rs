@@ -9,7 +9,9 @@ use tokio::net::{TcpListener, TcpStream};
 
 /// Serves `app` on an ephemeral loopback port until the test's runtime ends.
 pub async fn serve(app: Router) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind an ephemeral port");
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind an ephemeral port");
     let addr = listener.local_addr().expect("local address");
     tokio::spawn(async move {
         axum::serve(listener, app).await.expect("serve");
@@ -28,12 +30,19 @@ pub struct Reply {
 impl Reply {
     /// The value of a header (names compare without case).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 
     /// The `data-id` attributes of the body, in page order: the rows a page shows.
     pub fn row_ids(&self) -> Vec<i64> {
-        self.body.split("data-id=\"").skip(1).filter_map(|rest| rest.split('"').next()?.parse().ok()).collect()
+        self.body
+            .split("data-id=\"")
+            .skip(1)
+            .filter_map(|rest| rest.split('"').next()?.parse().ok())
+            .collect()
     }
 
     /// The target of the first link with this `rel`, unescaped from HTML.
@@ -41,14 +50,23 @@ impl Reply {
         let marker = format!("rel=\"{rel}\"");
         let tag_end = self.body.find(&marker)?;
         let tag_start = self.body[..tag_end].rfind("<a ")?;
-        let href = self.body[tag_start..tag_end].split("href=\"").nth(1)?.split('"').next()?;
+        let href = self.body[tag_start..tag_end]
+            .split("href=\"")
+            .nth(1)?
+            .split('"')
+            .next()?;
         Some(unescape(href))
     }
 
     /// Every link target with this class, unescaped from HTML.
     pub fn links_of_class(&self, class: &str) -> Vec<String> {
         let marker = format!("class=\"{class}\" href=\"");
-        self.body.split(&marker).skip(1).filter_map(|rest| rest.split('"').next()).map(unescape).collect()
+        self.body
+            .split(&marker)
+            .skip(1)
+            .filter_map(|rest| rest.split('"').next())
+            .map(unescape)
+            .collect()
     }
 }
 
@@ -93,15 +111,24 @@ pub fn unescape(text: &str) -> String {
 
 /// Sends one request and reads the whole response.
 pub async fn send(addr: SocketAddr, method: &str, target: &str, headers: &[(&str, &str)]) -> Reply {
-    let mut stream = TcpStream::connect(addr).await.expect("connect to the test server");
-    let mut request = format!("{method} {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    let mut stream = TcpStream::connect(addr)
+        .await
+        .expect("connect to the test server");
+    let mut request =
+        format!("{method} {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
     for (name, value) in headers {
         request.push_str(&format!("{name}: {value}\r\n"));
     }
     request.push_str("Content-Length: 0\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.expect("send the request");
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .expect("send the request");
     let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).await.expect("read the response");
+    stream
+        .read_to_end(&mut raw)
+        .await
+        .expect("read the response");
     parse(&raw)
 }
 
@@ -111,25 +138,40 @@ pub async fn get(addr: SocketAddr, target: &str) -> Reply {
 }
 
 fn parse(raw: &[u8]) -> Reply {
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("a response head");
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a response head");
     let head = String::from_utf8_lossy(&raw[..split]).to_string();
     let mut lines = head.split("\r\n");
-    let status = lines.next().and_then(|line| line.split(' ').nth(1)).and_then(|code| code.parse().ok()).expect("a status line");
+    let status = lines
+        .next()
+        .and_then(|line| line.split(' ').nth(1))
+        .and_then(|code| code.parse().ok())
+        .expect("a status line");
     let headers: Vec<(String, String)> = lines
         .filter_map(|line| line.split_once(':'))
         .map(|(name, value)| (name.trim().to_string(), value.trim().to_string()))
         .collect();
     let mut body = raw[split + 4..].to_vec();
-    if headers.iter().any(|(n, v)| n.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked")) {
+    if headers
+        .iter()
+        .any(|(n, v)| n.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"))
+    {
         body = dechunk(&body);
     }
-    Reply { status, headers, body: String::from_utf8(body).expect("a UTF-8 body") }
+    Reply {
+        status,
+        headers,
+        body: String::from_utf8(body).expect("a UTF-8 body"),
+    }
 }
 
 fn dechunk(mut data: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     while let Some(line_end) = data.windows(2).position(|w| w == b"\r\n") {
-        let size = usize::from_str_radix(String::from_utf8_lossy(&data[..line_end]).trim(), 16).unwrap_or(0);
+        let size = usize::from_str_radix(String::from_utf8_lossy(&data[..line_end]).trim(), 16)
+            .unwrap_or(0);
         if size == 0 {
             break;
         }

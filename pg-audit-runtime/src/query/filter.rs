@@ -29,7 +29,12 @@ pub enum Operation {
 
 impl Operation {
     /// Every operation, in the order a user reads them.
-    pub const ALL: [Operation; 4] = [Operation::Insert, Operation::Update, Operation::Delete, Operation::Truncate];
+    pub const ALL: [Operation; 4] = [
+        Operation::Insert,
+        Operation::Update,
+        Operation::Delete,
+        Operation::Truncate,
+    ];
 
     /// The name stored in the `operation` column.
     pub fn as_str(self) -> &'static str {
@@ -59,9 +64,15 @@ impl FromStr for Operation {
     /// assert!("MERGE".parse::<Operation>().is_err());
     /// ```
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        Operation::ALL.into_iter().find(|op| op.as_str().eq_ignore_ascii_case(text.trim())).ok_or_else(|| {
-            crate::Error::invalid("operation", "expected one of INSERT, UPDATE, DELETE, TRUNCATE")
-        })
+        Operation::ALL
+            .into_iter()
+            .find(|op| op.as_str().eq_ignore_ascii_case(text.trim()))
+            .ok_or_else(|| {
+                crate::Error::invalid(
+                    "operation",
+                    "expected one of INSERT, UPDATE, DELETE, TRUNCATE",
+                )
+            })
     }
 }
 
@@ -140,7 +151,9 @@ impl FromStr for StatusClass {
         StatusClass::ALL
             .into_iter()
             .find(|class| class.as_str().eq_ignore_ascii_case(text) || class.as_str()[..1] == *text)
-            .ok_or_else(|| crate::Error::invalid("status class", "expected one of 1xx, 2xx, 3xx, 4xx, 5xx"))
+            .ok_or_else(|| {
+                crate::Error::invalid("status class", "expected one of 1xx, 2xx, 3xx, 4xx, 5xx")
+            })
     }
 }
 
@@ -210,27 +223,47 @@ impl Default for AuditLogFilter {
 impl AuditLogFilter {
     /// Every change of one table.
     pub fn table(schema: impl Into<String>, table: impl Into<String>) -> Self {
-        AuditLogFilter { schema: Some(schema.into()), table: Some(table.into()), ..Default::default() }
+        AuditLogFilter {
+            schema: Some(schema.into()),
+            table: Some(table.into()),
+            ..Default::default()
+        }
     }
 
     /// The history of one record: every change of the row with this key.
-    pub fn record(schema: impl Into<String>, table: impl Into<String>, record_id: impl Into<String>) -> Self {
-        AuditLogFilter { record_id: Some(record_id.into()), ..AuditLogFilter::table(schema, table) }
+    pub fn record(
+        schema: impl Into<String>,
+        table: impl Into<String>,
+        record_id: impl Into<String>,
+    ) -> Self {
+        AuditLogFilter {
+            record_id: Some(record_id.into()),
+            ..AuditLogFilter::table(schema, table)
+        }
     }
 
     /// Every change made on behalf of one application user.
     pub fn by_user(user: impl Into<String>) -> Self {
-        AuditLogFilter { user: Some(user.into()), ..Default::default() }
+        AuditLogFilter {
+            user: Some(user.into()),
+            ..Default::default()
+        }
     }
 
     /// Every change made by one request.
     pub fn by_request(request_id: Uuid) -> Self {
-        AuditLogFilter { request_id: Some(request_id), ..Default::default() }
+        AuditLogFilter {
+            request_id: Some(request_id),
+            ..Default::default()
+        }
     }
 
     /// Every write made outside the application (no request context).
     pub fn db_writes() -> Self {
-        AuditLogFilter { db_user_only: true, ..Default::default() }
+        AuditLogFilter {
+            db_user_only: true,
+            ..Default::default()
+        }
     }
 
     /// Only rows of this operation.
@@ -327,17 +360,26 @@ impl Default for ApiLogFilter {
 impl ApiLogFilter {
     /// Requests that took at least `ms` milliseconds.
     pub fn slower_than(ms: f64) -> Self {
-        ApiLogFilter { min_duration_ms: Some(ms), ..Default::default() }
+        ApiLogFilter {
+            min_duration_ms: Some(ms),
+            ..Default::default()
+        }
     }
 
     /// Requests answered with a status of 400 or more.
     pub fn failed() -> Self {
-        ApiLogFilter { min_status: Some(400), ..Default::default() }
+        ApiLogFilter {
+            min_status: Some(400),
+            ..Default::default()
+        }
     }
 
     /// Requests of one application user.
     pub fn by_user(user: impl Into<String>) -> Self {
-        ApiLogFilter { user: Some(user.into()), ..Default::default() }
+        ApiLogFilter {
+            user: Some(user.into()),
+            ..Default::default()
+        }
     }
 
     /// Only requests older than this id.
@@ -381,7 +423,11 @@ mod tests {
 
     #[test]
     fn a_status_class_and_a_minimum_status_narrow_to_their_intersection() {
-        let filter = ApiLogFilter { status_class: Some(StatusClass::ClientError), min_status: Some(404), ..Default::default() };
+        let filter = ApiLogFilter {
+            status_class: Some(StatusClass::ClientError),
+            min_status: Some(404),
+            ..Default::default()
+        };
         assert_eq!(filter.status_range(), (Some(404), Some(500)));
         assert_eq!(ApiLogFilter::failed().status_range(), (Some(400), None));
         assert_eq!(ApiLogFilter::default().status_range(), (None, None));
@@ -395,7 +441,10 @@ mod tests {
         for class in StatusClass::ALL {
             assert_eq!(class.as_str().parse::<StatusClass>().unwrap(), class);
         }
-        assert_eq!("4".parse::<StatusClass>().unwrap(), StatusClass::ClientError);
+        assert_eq!(
+            "4".parse::<StatusClass>().unwrap(),
+            StatusClass::ClientError
+        );
         assert!("".parse::<StatusClass>().is_err());
         assert!("4xxx".parse::<StatusClass>().is_err());
     }

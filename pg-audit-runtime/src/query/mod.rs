@@ -27,7 +27,9 @@
 mod filter;
 mod rows;
 
-pub use filter::{ApiLogFilter, AuditLogFilter, Operation, StatusClass, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+pub use filter::{
+    ApiLogFilter, AuditLogFilter, Operation, StatusClass, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE,
+};
 pub use rows::{ApiLogEntry, AuditLogEntry};
 
 use crate::error::{Error, Result};
@@ -62,6 +64,20 @@ struct Cursor {
 }
 
 impl Cursor {
+    fn new(
+        [before_id, after_id]: [Option<i64>; 2],
+        limit: u32,
+        [since, until]: [Option<DateTime<Utc>>; 2],
+    ) -> Cursor {
+        Cursor {
+            before_id,
+            after_id,
+            limit,
+            since,
+            until,
+        }
+    }
+
     /// Paging back towards newer rows reads oldest first from the cursor, then reverses.
     fn reads_upwards(self) -> bool {
         self.after_id.is_some() && self.before_id.is_none()
@@ -102,13 +118,20 @@ impl Cursor {
             rows.reverse();
             Page {
                 newer: if more { rows.first().map(&id) } else { None },
-                older: rows.last().map(&id).or(self.after_id.map(|after| after + 1)),
+                older: rows
+                    .last()
+                    .map(&id)
+                    .or(self.after_id.map(|after| after + 1)),
                 entries: rows,
             }
         } else {
             Page {
                 older: if more { rows.last().map(&id) } else { None },
-                newer: if self.before_id.is_some() { rows.first().map(&id).or(self.before_id.map(|b| b - 1)) } else { None },
+                newer: if self.before_id.is_some() {
+                    rows.first().map(&id).or(self.before_id.map(|b| b - 1))
+                } else {
+                    None
+                },
                 entries: rows,
             }
         }
@@ -126,7 +149,11 @@ impl Cursor {
 /// println!("{} rows changed by {request_id}", changes.entries.len());
 /// # Ok(()) }
 /// ```
-pub async fn audit_log<'e>(executor: impl PgExecutor<'e>, audit_schema: &str, filter: &AuditLogFilter) -> Result<Page<AuditLogEntry>> {
+pub async fn audit_log<'e>(
+    executor: impl PgExecutor<'e>,
+    audit_schema: &str,
+    filter: &AuditLogFilter,
+) -> Result<Page<AuditLogEntry>> {
     check_identifier(audit_schema, "audit schema")?;
     refuse_nul(&[
         ("schema", &filter.schema),
@@ -134,35 +161,36 @@ pub async fn audit_log<'e>(executor: impl PgExecutor<'e>, audit_schema: &str, fi
         ("record id", &filter.record_id),
         ("user", &filter.user),
     ])?;
-    let cursor = Cursor {
-        before_id: filter.before_id,
-        after_id: filter.after_id,
-        limit: filter.limit,
-        since: filter.since,
-        until: filter.until,
-    };
+    let cursor = Cursor::new(
+        [filter.before_id, filter.after_id],
+        filter.limit,
+        [filter.since, filter.until],
+    );
     let order_by = cursor.order_by(Utc::now());
-    let rows = QueryAuditLog { audit_schema, order_by: &order_by }
-        .render()
-        .query_as::<AuditLogEntry>()
-        // Unnamed: planned with the actual values each time, so the unused filters fold away
-        // and the matching index is used (a cached generic plan would scan).
-        .persistent(false)
-        .bind(filter.schema.as_deref())
-        .bind(filter.table.as_deref())
-        .bind(filter.record_id.as_deref())
-        .bind(filter.request_id)
-        .bind(filter.user.as_deref())
-        .bind(filter.operation.map(Operation::as_str))
-        .bind(filter.db_user_only)
-        .bind(filter.since)
-        .bind(filter.until)
-        .bind(filter.before_id)
-        .bind(filter.after_id)
-        .bind(cursor.fetch_limit())
-        .fetch_all(executor)
-        .await
-        .map_err(|e| table_error(e, audit_schema))?;
+    let rows = QueryAuditLog {
+        audit_schema,
+        order_by: &order_by,
+    }
+    .render()
+    .query_as::<AuditLogEntry>()
+    // Unnamed: planned with the actual values each time, so the unused filters fold away
+    // and the matching index is used (a cached generic plan would scan).
+    .persistent(false)
+    .bind(filter.schema.as_deref())
+    .bind(filter.table.as_deref())
+    .bind(filter.record_id.as_deref())
+    .bind(filter.request_id)
+    .bind(filter.user.as_deref())
+    .bind(filter.operation.map(Operation::as_str))
+    .bind(filter.db_user_only)
+    .bind(filter.since)
+    .bind(filter.until)
+    .bind(filter.before_id)
+    .bind(filter.after_id)
+    .bind(cursor.fetch_limit())
+    .fetch_all(executor)
+    .await
+    .map_err(|e| table_error(e, audit_schema))?;
     Ok(cursor.into_page(rows, |row| row.id))
 }
 
@@ -176,42 +204,54 @@ pub async fn audit_log<'e>(executor: impl PgExecutor<'e>, audit_schema: &str, fi
 /// }
 /// # Ok(()) }
 /// ```
-pub async fn api_log<'e>(executor: impl PgExecutor<'e>, audit_schema: &str, filter: &ApiLogFilter) -> Result<Page<ApiLogEntry>> {
+pub async fn api_log<'e>(
+    executor: impl PgExecutor<'e>,
+    audit_schema: &str,
+    filter: &ApiLogFilter,
+) -> Result<Page<ApiLogEntry>> {
     check_identifier(audit_schema, "audit schema")?;
-    refuse_nul(&[("path", &filter.path), ("method", &filter.method), ("user", &filter.user)])?;
+    refuse_nul(&[
+        ("path", &filter.path),
+        ("method", &filter.method),
+        ("user", &filter.user),
+    ])?;
     if let Some(ms) = filter.min_duration_ms {
         if !ms.is_finite() {
-            return Err(Error::invalid("minimum duration", "it must be a finite number of milliseconds"));
+            return Err(Error::invalid(
+                "minimum duration",
+                "it must be a finite number of milliseconds",
+            ));
         }
     }
-    let cursor = Cursor {
-        before_id: filter.before_id,
-        after_id: filter.after_id,
-        limit: filter.limit,
-        since: filter.since,
-        until: filter.until,
-    };
+    let cursor = Cursor::new(
+        [filter.before_id, filter.after_id],
+        filter.limit,
+        [filter.since, filter.until],
+    );
     let order_by = cursor.order_by(Utc::now());
     let (status_low, status_high) = filter.status_range();
-    let rows = QueryApiLog { audit_schema, order_by: &order_by }
-        .render()
-        .query_as::<ApiLogEntry>()
-        .persistent(false)
-        .bind(filter.path.as_deref())
-        .bind(filter.method.as_deref().map(str::to_ascii_uppercase))
-        .bind(status_low)
-        .bind(status_high)
-        .bind(filter.user.as_deref())
-        .bind(filter.min_duration_ms)
-        .bind(filter.request_id)
-        .bind(filter.since)
-        .bind(filter.until)
-        .bind(filter.before_id)
-        .bind(filter.after_id)
-        .bind(cursor.fetch_limit())
-        .fetch_all(executor)
-        .await
-        .map_err(|e| table_error(e, audit_schema))?;
+    let rows = QueryApiLog {
+        audit_schema,
+        order_by: &order_by,
+    }
+    .render()
+    .query_as::<ApiLogEntry>()
+    .persistent(false)
+    .bind(filter.path.as_deref())
+    .bind(filter.method.as_deref().map(str::to_ascii_uppercase))
+    .bind(status_low)
+    .bind(status_high)
+    .bind(filter.user.as_deref())
+    .bind(filter.min_duration_ms)
+    .bind(filter.request_id)
+    .bind(filter.since)
+    .bind(filter.until)
+    .bind(filter.before_id)
+    .bind(filter.after_id)
+    .bind(cursor.fetch_limit())
+    .fetch_all(executor)
+    .await
+    .map_err(|e| table_error(e, audit_schema))?;
     Ok(cursor.into_page(rows, |row| row.id))
 }
 
@@ -225,22 +265,42 @@ pub async fn api_log<'e>(executor: impl PgExecutor<'e>, audit_schema: &str, filt
 /// }
 /// # Ok(()) }
 /// ```
-pub async fn api_request<'e>(executor: impl PgExecutor<'e>, audit_schema: &str, request_id: Uuid) -> Result<Option<ApiLogEntry>> {
-    let filter = ApiLogFilter { request_id: Some(request_id), limit: 1, ..Default::default() };
-    Ok(api_log(executor, audit_schema, &filter).await?.entries.into_iter().next())
+pub async fn api_request<'e>(
+    executor: impl PgExecutor<'e>,
+    audit_schema: &str,
+    request_id: Uuid,
+) -> Result<Option<ApiLogEntry>> {
+    let filter = ApiLogFilter {
+        request_id: Some(request_id),
+        limit: 1,
+        ..Default::default()
+    };
+    Ok(api_log(executor, audit_schema, &filter)
+        .await?
+        .entries
+        .into_iter()
+        .next())
 }
 
 /// PostgreSQL text cannot hold NUL, so a filter value with one is a mistake, not a miss.
 fn refuse_nul(values: &[(&'static str, &Option<String>)]) -> Result<()> {
-    match values.iter().find(|(_, value)| value.as_deref().is_some_and(|v| v.contains('\0'))) {
-        Some((what, _)) => Err(Error::invalid(what, "it contains a NUL character, which no stored value can")),
+    match values
+        .iter()
+        .find(|(_, value)| value.as_deref().is_some_and(|v| v.contains('\0')))
+    {
+        Some((what, _)) => Err(Error::invalid(
+            what,
+            "it contains a NUL character, which no stored value can",
+        )),
         None => Ok(()),
     }
 }
 
 /// A missing audit table is a setup problem with a known fix; say so.
 fn table_error(error: sqlx::Error, audit_schema: &str) -> Error {
-    let missing = error.as_database_error().is_some_and(|db| matches!(db.code().as_deref(), Some("42P01" | "3F000")));
+    let missing = error
+        .as_database_error()
+        .is_some_and(|db| matches!(db.code().as_deref(), Some("42P01" | "3F000")));
     if missing {
         Error::invalid(
             "audit schema",
@@ -256,19 +316,50 @@ mod tests {
     use super::*;
 
     fn cursor(before_id: Option<i64>, after_id: Option<i64>, limit: u32) -> Cursor {
-        Cursor { before_id, after_id, limit, since: None, until: None }
+        Cursor {
+            before_id,
+            after_id,
+            limit,
+            since: None,
+            until: None,
+        }
     }
 
     #[test]
     fn a_short_window_long_ago_is_read_window_first_and_anything_else_by_id() {
         let now = Utc::now();
         let hours = |h: i64| Some(now - chrono::Duration::hours(h));
-        let window = |since, until, before_id| Cursor { before_id, after_id: None, limit: 50, since, until };
-        assert_eq!(window(hours(170), hours(169), None).order_by(now).as_str(), "id + 0 DESC");
-        assert_eq!(window(hours(170), hours(169), Some(9)).order_by(now).as_str(), "id DESC", "a cursor starts inside the window");
-        assert_eq!(window(hours(3), hours(1), None).order_by(now).as_str(), "id DESC", "a window reaching to the present");
-        assert_eq!(window(None, hours(100), None).order_by(now).as_str(), "id DESC");
-        assert_eq!(window(hours(100), None, None).order_by(now).as_str(), "id DESC");
+        let window = |since, until, before_id| Cursor {
+            before_id,
+            after_id: None,
+            limit: 50,
+            since,
+            until,
+        };
+        assert_eq!(
+            window(hours(170), hours(169), None).order_by(now).as_str(),
+            "id + 0 DESC"
+        );
+        assert_eq!(
+            window(hours(170), hours(169), Some(9))
+                .order_by(now)
+                .as_str(),
+            "id DESC",
+            "a cursor starts inside the window"
+        );
+        assert_eq!(
+            window(hours(3), hours(1), None).order_by(now).as_str(),
+            "id DESC",
+            "a window reaching to the present"
+        );
+        assert_eq!(
+            window(None, hours(100), None).order_by(now).as_str(),
+            "id DESC"
+        );
+        assert_eq!(
+            window(hours(100), None, None).order_by(now).as_str(),
+            "id DESC"
+        );
         assert_eq!(cursor(None, Some(4), 5).order_by(now).as_str(), "id ASC");
     }
 
@@ -292,12 +383,18 @@ mod tests {
         assert_eq!(page.entries, [7, 6]);
         assert_eq!((page.older, page.newer), (Some(6), Some(7)));
         let top = cursor(None, Some(5), 3).into_page(vec![6, 7], |id| *id);
-        assert_eq!((top.entries, top.older, top.newer), (vec![7, 6], Some(6), None));
+        assert_eq!(
+            (top.entries, top.older, top.newer),
+            (vec![7, 6], Some(6), None)
+        );
     }
 
     #[test]
     fn a_limit_out_of_range_is_brought_into_range() {
         assert_eq!(cursor(None, None, 0).fetch_limit(), 2);
-        assert_eq!(cursor(None, None, u32::MAX).fetch_limit(), i64::from(MAX_PAGE_SIZE) + 1);
+        assert_eq!(
+            cursor(None, None, u32::MAX).fetch_limit(),
+            i64::from(MAX_PAGE_SIZE) + 1
+        );
     }
 }

@@ -81,21 +81,44 @@ pub(crate) struct Diff {
 impl Diff {
     pub(crate) fn of(entry: &AuditLogEntry) -> Diff {
         let empty = Map::new();
-        let old = entry.old_data.as_ref().and_then(Value::as_object).unwrap_or(&empty);
-        let new = entry.new_data.as_ref().and_then(Value::as_object).unwrap_or(&empty);
+        let old = entry
+            .old_data
+            .as_ref()
+            .and_then(Value::as_object)
+            .unwrap_or(&empty);
+        let new = entry
+            .new_data
+            .as_ref()
+            .and_then(Value::as_object)
+            .unwrap_or(&empty);
         let listed = entry.changed_field_names();
         let is_update = entry.operation == "UPDATE";
-        let mut names: Vec<&String> = old.keys().chain(new.keys().filter(|k| !old.contains_key(*k))).collect();
+        let mut names: Vec<&String> = old
+            .keys()
+            .chain(new.keys().filter(|k| !old.contains_key(*k)))
+            .collect();
         names.sort();
         let mut diff = Diff::default();
         for name in names {
             let (before, after) = (old.get(name), new.get(name));
             let changed = is_update
-                && if entry.changed_fields.is_some() { listed.contains(&name.as_str()) } else { before != after };
+                && if entry.changed_fields.is_some() {
+                    listed.contains(&name.as_str())
+                } else {
+                    before != after
+                };
             let field = FieldChange {
                 name: name.clone(),
-                old: if is_update || entry.operation == "DELETE" { Shown::of(before) } else { Shown::Absent },
-                new: if entry.operation == "DELETE" { Shown::Absent } else { Shown::of(after) },
+                old: if is_update || entry.operation == "DELETE" {
+                    Shown::of(before)
+                } else {
+                    Shown::Absent
+                },
+                new: if entry.operation == "DELETE" {
+                    Shown::Absent
+                } else {
+                    Shown::of(after)
+                },
                 changed,
             };
             if changed || !is_update {
@@ -113,7 +136,10 @@ pub(crate) fn body(value: Option<&Value>) -> Shown {
     match value {
         None => Shown::Absent,
         Some(Value::Null) => Shown::Null,
-        Some(other) => Shown::Json(cut(&serde_json::to_string_pretty(other).unwrap_or_default(), MAX_BODY_CHARS)),
+        Some(other) => Shown::Json(cut(
+            &serde_json::to_string_pretty(other).unwrap_or_default(),
+            MAX_BODY_CHARS,
+        )),
     }
 }
 
@@ -126,7 +152,11 @@ pub(crate) fn time(at: DateTime<Utc>) -> String {
 pub(crate) fn cut(text: &str, max: usize) -> String {
     match text.char_indices().nth(max) {
         None => text.to_string(),
-        Some((end, _)) => format!("{}… ({} more characters)", &text[..end], text[end..].chars().count()),
+        Some((end, _)) => format!(
+            "{}… ({} more characters)",
+            &text[..end],
+            text[end..].chars().count()
+        ),
     }
 }
 
@@ -135,7 +165,12 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn entry(operation: &str, old: Option<Value>, new: Option<Value>, changed: Option<Value>) -> AuditLogEntry {
+    fn entry(
+        operation: &str,
+        old: Option<Value>,
+        new: Option<Value>,
+        changed: Option<Value>,
+    ) -> AuditLogEntry {
         serde_json::from_value(json!({
             "id": 1, "schema_name": "public", "table_name": "t", "operation": operation,
             "old_data": old, "new_data": new, "changed_fields": changed, "record_id": "1",
@@ -154,38 +189,78 @@ mod tests {
             Some(json!({"id": 1, "total": 7, "note": "a", "password": MASK})),
             Some(json!(["total", "password"])),
         ));
-        let changed: Vec<_> = diff.changed.iter().map(|f| (f.name.as_str(), f.old.text(), f.new.text())).collect();
-        assert_eq!(changed, [("password", "masked", "masked"), ("total", "5", "7")]);
+        let changed: Vec<_> = diff
+            .changed
+            .iter()
+            .map(|f| (f.name.as_str(), f.old.text(), f.new.text()))
+            .collect();
+        assert_eq!(
+            changed,
+            [("password", "masked", "masked"), ("total", "5", "7")]
+        );
         assert!(diff.changed.iter().all(|f| f.changed));
-        assert_eq!(diff.unchanged.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(), ["id", "note"]);
+        assert_eq!(
+            diff.unchanged
+                .iter()
+                .map(|f| f.name.as_str())
+                .collect::<Vec<_>>(),
+            ["id", "note"]
+        );
         assert_eq!(diff.changed[0].old, Shown::Masked);
     }
 
     #[test]
     fn without_changed_fields_an_update_compares_values() {
-        let diff = Diff::of(&entry("UPDATE", Some(json!({"a": 1, "b": 2})), Some(json!({"a": 1, "b": 3, "c": null})), None));
-        assert_eq!(diff.changed.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(), ["b", "c"]);
+        let diff = Diff::of(&entry(
+            "UPDATE",
+            Some(json!({"a": 1, "b": 2})),
+            Some(json!({"a": 1, "b": 3, "c": null})),
+            None,
+        ));
+        assert_eq!(
+            diff.changed
+                .iter()
+                .map(|f| f.name.as_str())
+                .collect::<Vec<_>>(),
+            ["b", "c"]
+        );
         assert_eq!(diff.changed[1].old, Shown::Absent);
         assert_eq!(diff.changed[1].new, Shown::Null);
     }
 
     #[test]
     fn an_insert_shows_new_values_and_a_delete_old_ones() {
-        let insert = Diff::of(&entry("INSERT", None, Some(json!({"name": "x", "tags": [1]})), None));
-        assert_eq!(insert.changed.iter().map(|f| (f.old.clone(), f.new.text())).collect::<Vec<_>>(), [
-            (Shown::Absent, "x"),
-            (Shown::Absent, "[1]")
-        ]);
+        let insert = Diff::of(&entry(
+            "INSERT",
+            None,
+            Some(json!({"name": "x", "tags": [1]})),
+            None,
+        ));
+        assert_eq!(
+            insert
+                .changed
+                .iter()
+                .map(|f| (f.old.clone(), f.new.text()))
+                .collect::<Vec<_>>(),
+            [(Shown::Absent, "x"), (Shown::Absent, "[1]")]
+        );
         let delete = Diff::of(&entry("DELETE", Some(json!({"name": "x"})), None, None));
-        assert_eq!((delete.changed[0].old.text(), delete.changed[0].new.clone()), ("x", Shown::Absent));
-        assert!(Diff::of(&entry("TRUNCATE", None, None, None)).changed.is_empty());
+        assert_eq!(
+            (delete.changed[0].old.text(), delete.changed[0].new.clone()),
+            ("x", Shown::Absent)
+        );
+        assert!(Diff::of(&entry("TRUNCATE", None, None, None))
+            .changed
+            .is_empty());
     }
 
     #[test]
     fn long_values_are_cut_on_a_character_boundary_with_a_note() {
         assert_eq!(cut("ééééé", 2), "éé… (3 more characters)");
         assert_eq!(cut("short", 10), "short");
-        let Shown::Text(text) = Shown::of(Some(&json!("x".repeat(5000)))) else { panic!("a string is text") };
+        let Shown::Text(text) = Shown::of(Some(&json!("x".repeat(5000)))) else {
+            panic!("a string is text")
+        };
         assert!(text.ends_with("(3000 more characters)"));
     }
 }

@@ -60,7 +60,10 @@ impl ViewerSource {
     pub fn new(pool: PgPool, audit_schema: impl Into<String>) -> Result<Self> {
         let audit_schema = audit_schema.into();
         check_identifier(&audit_schema, "audit schema")?;
-        Ok(ViewerSource { pool, audit_schema: audit_schema.into() })
+        Ok(ViewerSource {
+            pool,
+            audit_schema: audit_schema.into(),
+        })
     }
 
     /// Reads the audit tables of these settings through `pool`.
@@ -166,7 +169,11 @@ async fn guard<A: Authorize>(State(authorize): State<A>, request: Request, next:
     let (parts, body) = request.into_parts();
     let mut response = match authorize.authorize(&parts).await {
         Access::Allow => next.run(Request::from_parts(parts, body)).await,
-        Access::Deny => (StatusCode::FORBIDDEN, "403 Forbidden: you may not see the audit trail\n").into_response(),
+        Access::Deny => (
+            StatusCode::FORBIDDEN,
+            "403 Forbidden: you may not see the audit trail\n",
+        )
+            .into_response(),
     };
     let headers = response.headers_mut();
     for (name, value) in [

@@ -5,7 +5,9 @@ use super::display::{self, Diff, Shown};
 use super::params::{href, ChangesForm, Params, Problems, RecordKey, RequestsForm, AFTER, BEFORE};
 use super::ViewerSource;
 use crate::error::Error;
-use crate::query::{self, ApiLogEntry, AuditLogEntry, AuditLogFilter, Operation, Page, StatusClass, MAX_PAGE_SIZE};
+use crate::query::{
+    self, ApiLogEntry, AuditLogEntry, AuditLogFilter, Operation, Page, StatusClass, MAX_PAGE_SIZE,
+};
 use askama::Template;
 use axum::extract::{FromRequestParts, NestedPath, Path, RawQuery, State};
 use axum::response::{Html, IntoResponse, Response};
@@ -27,7 +29,11 @@ impl<S: Send + Sync> FromRequestParts<S> for Base {
     type Rejection = Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let prefix = parts.extensions.get::<NestedPath>().map(|p| p.as_str().trim_end_matches('/')).unwrap_or_default();
+        let prefix = parts
+            .extensions
+            .get::<NestedPath>()
+            .map(|p| p.as_str().trim_end_matches('/'))
+            .unwrap_or_default();
         Ok(Base(prefix.to_string()))
     }
 }
@@ -38,14 +44,22 @@ impl Base {
     }
 
     fn nav(&self, current: &'static str) -> Nav {
-        Nav { changes: self.link("", &[]), requests: self.link("/requests", &[]), current }
+        Nav {
+            changes: self.link("", &[]),
+            requests: self.link("/requests", &[]),
+            current,
+        }
     }
 
     fn record(&self, entry: &AuditLogEntry) -> Option<String> {
         let id = entry.record_id.clone()?;
         Some(self.link(
             "/record",
-            &[("schema", entry.schema_name.clone()), ("table", entry.table_name.clone()), ("id", id)],
+            &[
+                ("schema", entry.schema_name.clone()),
+                ("table", entry.table_name.clone()),
+                ("id", id),
+            ],
         ))
     }
 
@@ -101,13 +115,20 @@ impl ChangeRow {
             user: entry.updated_by.clone(),
             is_db_user: entry.is_db_user,
             db_user: entry.db_user.clone(),
-            application: entry.application_name.clone().filter(|name| !name.is_empty()),
+            application: entry
+                .application_name
+                .clone()
+                .filter(|name| !name.is_empty()),
             ip: entry.ip_address.map(|ip| ip.to_string()),
             api,
             request_id: entry.request_id.map(|id| id.to_string()),
             request_href: entry.request_id.map(|id| base.request(id)),
             changed: entry.changed_field_names().join(", "),
-            context: entry.context.as_ref().filter(|c| !c.is_null()).map(|c| display::cut(&c.to_string(), 500)),
+            context: entry
+                .context
+                .as_ref()
+                .filter(|c| !c.is_null())
+                .map(|c| display::cut(&c.to_string(), 500)),
             diff: Diff::of(entry),
         }
     }
@@ -147,7 +168,10 @@ impl RequestRow {
             time: display::time(entry.created_at),
             method: entry.http_method.clone().unwrap_or_default(),
             path: entry.api_name.clone().unwrap_or_default(),
-            status: entry.response_code.map(|code| code.to_string()).unwrap_or_default(),
+            status: entry
+                .response_code
+                .map(|code| code.to_string())
+                .unwrap_or_default(),
             status_class: match entry.response_code {
                 Some(100..=299) => "status-ok",
                 Some(300..=399) => "status-redirect",
@@ -155,7 +179,10 @@ impl RequestRow {
                 Some(500..=599) => "status-server",
                 _ => "status-other",
             },
-            duration: entry.duration_ms.map(|ms| format!("{ms:.1} ms")).unwrap_or_default(),
+            duration: entry
+                .duration_ms
+                .map(|ms| format!("{ms:.1} ms"))
+                .unwrap_or_default(),
             user: entry.user_id.clone(),
             ip: entry.ip_address.map(|ip| ip.to_string()),
             request_id: entry.request_id.map(|id| id.to_string()),
@@ -173,13 +200,21 @@ pub(crate) struct Pager {
 }
 
 impl Pager {
-    fn new<T>(base: &Base, path: &str, pairs: Vec<(&'static str, String)>, page: &Page<T>) -> Pager {
+    fn new<T>(
+        base: &Base,
+        path: &str,
+        pairs: Vec<(&'static str, String)>,
+        page: &Page<T>,
+    ) -> Pager {
         let with = |key: &'static str, id: i64| {
             let mut pairs = pairs.clone();
             pairs.push((key, id.to_string()));
             base.link(path, &pairs)
         };
-        Pager { newer: page.newer.map(|id| with(AFTER, id)), older: page.older.map(|id| with(BEFORE, id)) }
+        Pager {
+            newer: page.newer.map(|id| with(AFTER, id)),
+            older: page.older.map(|id| with(BEFORE, id)),
+        }
     }
 }
 
@@ -245,13 +280,21 @@ fn page(status: StatusCode, template: &impl Template) -> Response {
         Ok(html) => (status, Html(html)).into_response(),
         Err(error) => {
             tracing::error!(%error, "pg-audit viewer: a page failed to render");
-            (StatusCode::INTERNAL_SERVER_ERROR, "500 Internal Server Error: the page could not be rendered\n").into_response()
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "500 Internal Server Error: the page could not be rendered\n",
+            )
+                .into_response()
         }
     }
 }
 
 fn bad_request(base: &Base, current: &'static str, problems: Problems) -> Response {
-    let error = ErrorPage { title: "Bad request".into(), nav: base.nav(current), problems: problems.0 };
+    let error = ErrorPage {
+        title: "Bad request".into(),
+        nav: base.nav(current),
+        problems: problems.0,
+    };
     page(StatusCode::BAD_REQUEST, &error)
 }
 
@@ -265,12 +308,20 @@ fn read_failed(base: &Base, current: &'static str, error: Error) -> Response {
             "The audit log could not be read; the server log has the details.".to_string()
         }
     };
-    let error = ErrorPage { title: "Audit log unavailable".into(), nav: base.nav(current), problems: vec![message] };
+    let error = ErrorPage {
+        title: "Audit log unavailable".into(),
+        nav: base.nav(current),
+        problems: vec![message],
+    };
     page(StatusCode::INTERNAL_SERVER_ERROR, &error)
 }
 
 /// The Changes page: the data audit log with filters.
-pub(crate) async fn changes(State(source): State<ViewerSource>, base: Base, RawQuery(raw): RawQuery) -> Response {
+pub(crate) async fn changes(
+    State(source): State<ViewerSource>,
+    base: Base,
+    RawQuery(raw): RawQuery,
+) -> Response {
     let params = Params::parse(raw.as_deref());
     let form = ChangesForm::read(&params);
     let mut template = ChangesPage {
@@ -281,7 +332,10 @@ pub(crate) async fn changes(State(source): State<ViewerSource>, base: Base, RawQ
         operations: Operation::ALL,
         problems: Vec::new(),
         rows: Vec::new(),
-        pager: Pager { newer: None, older: None },
+        pager: Pager {
+            newer: None,
+            older: None,
+        },
     };
     // A malformed filter shows the form again with what is wrong, and no rows.
     let filter = match template.form.filter(&params) {
@@ -296,12 +350,20 @@ pub(crate) async fn changes(State(source): State<ViewerSource>, base: Base, RawQ
         Err(error) => return read_failed(&base, "changes", error),
     };
     template.pager = Pager::new(&base, "", template.form.pairs(), &found);
-    template.rows = found.entries.iter().map(|entry| ChangeRow::new(&base, entry)).collect();
+    template.rows = found
+        .entries
+        .iter()
+        .map(|entry| ChangeRow::new(&base, entry))
+        .collect();
     page(StatusCode::OK, &template)
 }
 
 /// The history of one record: every change of the row, newest first, as diffs.
-pub(crate) async fn record(State(source): State<ViewerSource>, base: Base, RawQuery(raw): RawQuery) -> Response {
+pub(crate) async fn record(
+    State(source): State<ViewerSource>,
+    base: Base,
+    RawQuery(raw): RawQuery,
+) -> Response {
     let params = Params::parse(raw.as_deref());
     let (key, before_id, after_id) = match RecordKey::read(&params) {
         Ok(read) => read,
@@ -320,16 +382,27 @@ pub(crate) async fn record(State(source): State<ViewerSource>, base: Base, RawQu
     let template = RecordPage {
         title: format!("{}.{} {}", key.schema, key.table, key.id),
         nav: base.nav("changes"),
-        table_href: base.link("", &[("schema", key.schema.clone()), ("table", key.table.clone())]),
+        table_href: base.link(
+            "",
+            &[("schema", key.schema.clone()), ("table", key.table.clone())],
+        ),
         pager: Pager::new(&base, "/record", key.pairs(), &found),
-        rows: found.entries.iter().map(|entry| ChangeRow::new(&base, entry)).collect(),
+        rows: found
+            .entries
+            .iter()
+            .map(|entry| ChangeRow::new(&base, entry))
+            .collect(),
         key,
     };
     page(StatusCode::OK, &template)
 }
 
 /// The Requests page: the API log with filters.
-pub(crate) async fn requests(State(source): State<ViewerSource>, base: Base, RawQuery(raw): RawQuery) -> Response {
+pub(crate) async fn requests(
+    State(source): State<ViewerSource>,
+    base: Base,
+    RawQuery(raw): RawQuery,
+) -> Response {
     let params = Params::parse(raw.as_deref());
     let form = RequestsForm::read(&params);
     let mut template = RequestsPage {
@@ -340,7 +413,10 @@ pub(crate) async fn requests(State(source): State<ViewerSource>, base: Base, Raw
         classes: StatusClass::ALL,
         problems: Vec::new(),
         rows: Vec::new(),
-        pager: Pager { newer: None, older: None },
+        pager: Pager {
+            newer: None,
+            older: None,
+        },
     };
     let filter = match template.form.filter(&params) {
         Ok(filter) => filter,
@@ -354,17 +430,33 @@ pub(crate) async fn requests(State(source): State<ViewerSource>, base: Base, Raw
         Err(error) => return read_failed(&base, "requests", error),
     };
     template.pager = Pager::new(&base, "/requests", template.form.pairs(), &found);
-    template.rows = found.entries.iter().map(|entry| RequestRow::new(&base, entry)).collect();
+    template.rows = found
+        .entries
+        .iter()
+        .map(|entry| RequestRow::new(&base, entry))
+        .collect();
     page(StatusCode::OK, &template)
 }
 
 /// One request: its logged bodies and every data change it made.
-pub(crate) async fn request(State(source): State<ViewerSource>, base: Base, Path(request_id): Path<String>) -> Response {
+pub(crate) async fn request(
+    State(source): State<ViewerSource>,
+    base: Base,
+    Path(request_id): Path<String>,
+) -> Response {
     let Ok(request_id) = Uuid::parse_str(request_id.trim()) else {
         let shown = display::cut(&request_id, 80);
-        return bad_request(&base, "requests", Problems(vec![format!("request id: `{shown}` is not a UUID")]));
+        return bad_request(
+            &base,
+            "requests",
+            Problems(vec![format!("request id: `{shown}` is not a UUID")]),
+        );
     };
-    let logged = query::ApiLogFilter { request_id: Some(request_id), limit: MAX_PAGE_SIZE, ..Default::default() };
+    let logged = query::ApiLogFilter {
+        request_id: Some(request_id),
+        limit: MAX_PAGE_SIZE,
+        ..Default::default()
+    };
     let logged = match query::api_log(source.pool(), source.audit_schema(), &logged).await {
         Ok(found) => found,
         Err(error) => return read_failed(&base, "requests", error),
@@ -378,9 +470,19 @@ pub(crate) async fn request(State(source): State<ViewerSource>, base: Base, Path
         title: format!("Request {request_id}"),
         nav: base.nav("requests"),
         request_id: request_id.to_string(),
-        requests: logged.entries.iter().map(|entry| RequestRow::new(&base, entry)).collect(),
-        changes: changes.entries.iter().map(|entry| ChangeRow::new(&base, entry)).collect(),
-        all_changes_href: changes.older.map(|_| base.link("", &[("request_id", request_id.to_string())])),
+        requests: logged
+            .entries
+            .iter()
+            .map(|entry| RequestRow::new(&base, entry))
+            .collect(),
+        changes: changes
+            .entries
+            .iter()
+            .map(|entry| ChangeRow::new(&base, entry))
+            .collect(),
+        all_changes_href: changes
+            .older
+            .map(|_| base.link("", &[("request_id", request_id.to_string())])),
     };
     page(StatusCode::OK, &template)
 }

@@ -12,12 +12,20 @@ pub(crate) struct Params(Vec<(String, String)>);
 
 impl Params {
     pub(crate) fn parse(raw: Option<&str>) -> Params {
-        Params(raw.and_then(|raw| serde_urlencoded::from_str(raw).ok()).unwrap_or_default())
+        Params(
+            raw.and_then(|raw| serde_urlencoded::from_str(raw).ok())
+                .unwrap_or_default(),
+        )
     }
 
     /// The last non-blank value of `key`, trimmed.
     pub(crate) fn get(&self, key: &str) -> Option<&str> {
-        self.0.iter().rev().filter(|(k, _)| k == key).map(|(_, v)| v.trim()).find(|v| !v.is_empty())
+        self.0
+            .iter()
+            .rev()
+            .filter(|(k, _)| k == key)
+            .map(|(_, v)| v.trim())
+            .find(|v| !v.is_empty())
     }
 
     fn text(&self, key: &str) -> String {
@@ -42,13 +50,58 @@ impl Problems {
     fn check<T>(&mut self, result: Result<T, String>) -> Option<T> {
         result.map_err(|problem| self.0.push(problem)).ok()
     }
+
+    /// `value` when nothing was wrong, else the problems.
+    fn or<T>(self, value: T) -> Result<T, Problems> {
+        if self.0.is_empty() {
+            Ok(value)
+        } else {
+            Err(self)
+        }
+    }
+}
+
+/// What both list pages share: the time range, the paging cursors and the page size.
+struct Window {
+    since: Option<DateTime<Utc>>,
+    until: Option<DateTime<Utc>>,
+    before_id: Option<i64>,
+    after_id: Option<i64>,
+    limit: u32,
+}
+
+impl Window {
+    /// Reads the form's `since`, `until` and `limit` as typed, and the cursors; also reports
+    /// any value holding a NUL, which no stored text can equal.
+    fn read(params: &Params, [since, until, limit]: [&str; 3], problems: &mut Problems) -> Window {
+        params.nul_problems(problems);
+        Window {
+            since: some(since).and_then(|t| problems.check(parse_time("since", &t))),
+            until: some(until).and_then(|t| problems.check(parse_time("until", &t))),
+            before_id: params
+                .get(BEFORE)
+                .and_then(|t| problems.check(parse_id("before", t))),
+            after_id: params
+                .get(AFTER)
+                .and_then(|t| problems.check(parse_id("after", t))),
+            limit: some(limit)
+                .and_then(|t| problems.check(parse_limit(&t)))
+                .unwrap_or(DEFAULT_PAGE_SIZE),
+        }
+    }
 }
 
 fn parse_time(label: &str, text: &str) -> Result<DateTime<Utc>, String> {
     if let Ok(at) = DateTime::parse_from_rfc3339(text) {
         return Ok(at.with_timezone(&Utc));
     }
-    for format in ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"] {
+    for format in [
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%d %H:%M:%S",
+    ] {
         if let Ok(at) = NaiveDateTime::parse_from_str(text, format) {
             return Ok(at.and_utc());
         }
@@ -65,11 +118,13 @@ fn parse_uuid(label: &str, text: &str) -> Result<Uuid, String> {
 }
 
 fn parse_id(label: &str, text: &str) -> Result<i64, String> {
-    text.parse::<i64>().map_err(|_| format!("{label}: `{text}` is not a row id"))
+    text.parse::<i64>()
+        .map_err(|_| format!("{label}: `{text}` is not a row id"))
 }
 
 fn parse_limit(text: &str) -> Result<u32, String> {
-    text.parse::<u32>().map_err(|_| format!("limit: `{text}` is not a number of rows"))
+    text.parse::<u32>()
+        .map_err(|_| format!("limit: `{text}` is not a number of rows"))
 }
 
 fn is_checked(value: Option<&str>) -> bool {
@@ -114,27 +169,31 @@ impl ChangesForm {
     /// The filter the form asks for, with the page's cursor.
     pub(crate) fn filter(&self, params: &Params) -> Result<AuditLogFilter, Problems> {
         let mut problems = Problems::default();
-        params.nul_problems(&mut problems);
+        let window = Window::read(
+            params,
+            [&self.since, &self.until, &self.limit],
+            &mut problems,
+        );
         let filter = AuditLogFilter {
             schema: some(&self.schema),
             table: some(&self.table),
             record_id: some(&self.record_id),
-            request_id: some(&self.request_id).and_then(|t| problems.check(parse_uuid("request id", &t))),
+            request_id: some(&self.request_id)
+                .and_then(|t| problems.check(parse_uuid("request id", &t))),
             user: some(&self.user),
-            operation: some(&self.operation)
-                .and_then(|t| problems.check(t.parse::<Operation>().map_err(|_| format!("operation: `{t}` is not INSERT, UPDATE, DELETE or TRUNCATE")))),
+            operation: some(&self.operation).and_then(|t| {
+                problems.check(t.parse::<Operation>().map_err(|_| {
+                    format!("operation: `{t}` is not INSERT, UPDATE, DELETE or TRUNCATE")
+                }))
+            }),
             db_user_only: self.db_user_only,
-            since: some(&self.since).and_then(|t| problems.check(parse_time("since", &t))),
-            until: some(&self.until).and_then(|t| problems.check(parse_time("until", &t))),
-            before_id: params.get(BEFORE).and_then(|t| problems.check(parse_id("before", t))),
-            after_id: params.get(AFTER).and_then(|t| problems.check(parse_id("after", t))),
-            limit: some(&self.limit).and_then(|t| problems.check(parse_limit(&t))).unwrap_or(DEFAULT_PAGE_SIZE),
+            since: window.since,
+            until: window.until,
+            before_id: window.before_id,
+            after_id: window.after_id,
+            limit: window.limit,
         };
-        if problems.0.is_empty() {
-            Ok(filter)
-        } else {
-            Err(problems)
-        }
+        problems.or(filter)
     }
 
     /// The form's values as query pairs (blank ones left out), for links that keep them.
@@ -187,7 +246,11 @@ impl RequestsForm {
     /// The filter the form asks for, with the page's cursor.
     pub(crate) fn filter(&self, params: &Params) -> Result<ApiLogFilter, Problems> {
         let mut problems = Problems::default();
-        params.nul_problems(&mut problems);
+        let window = Window::read(
+            params,
+            [&self.since, &self.until, &self.limit],
+            &mut problems,
+        );
         let slow = some(&self.slow_ms).and_then(|t| {
             problems.check(match t.parse::<f64>() {
                 Ok(ms) if ms.is_finite() && ms >= 0.0 => Ok(ms),
@@ -198,23 +261,22 @@ impl RequestsForm {
             path: some(&self.path),
             method: some(&self.method),
             status_class: some(&self.status).and_then(|t| {
-                problems.check(t.parse::<StatusClass>().map_err(|_| format!("status: `{t}` is not 1xx, 2xx, 3xx, 4xx or 5xx")))
+                problems.check(
+                    t.parse::<StatusClass>()
+                        .map_err(|_| format!("status: `{t}` is not 1xx, 2xx, 3xx, 4xx or 5xx")),
+                )
             }),
             min_status: None,
             user: some(&self.user),
             min_duration_ms: slow,
             request_id: None,
-            since: some(&self.since).and_then(|t| problems.check(parse_time("since", &t))),
-            until: some(&self.until).and_then(|t| problems.check(parse_time("until", &t))),
-            before_id: params.get(BEFORE).and_then(|t| problems.check(parse_id("before", t))),
-            after_id: params.get(AFTER).and_then(|t| problems.check(parse_id("after", t))),
-            limit: some(&self.limit).and_then(|t| problems.check(parse_limit(&t))).unwrap_or(DEFAULT_PAGE_SIZE),
+            since: window.since,
+            until: window.until,
+            before_id: window.before_id,
+            after_id: window.after_id,
+            limit: window.limit,
         };
-        if problems.0.is_empty() {
-            Ok(filter)
-        } else {
-            Err(problems)
-        }
+        problems.or(filter)
     }
 
     /// The form's values as query pairs, for links that keep them.
@@ -247,22 +309,32 @@ impl RecordKey {
         let mut required = |key: &str| {
             let value = params.get(key).map(str::to_string);
             if value.is_none() {
-                problems.0.push(format!("{key}: missing; a record is named by schema, table and id"));
+                problems.0.push(format!(
+                    "{key}: missing; a record is named by schema, table and id"
+                ));
             }
             value.unwrap_or_default()
         };
-        let key = RecordKey { schema: required("schema"), table: required("table"), id: required("id") };
-        let before = params.get(BEFORE).and_then(|t| problems.check(parse_id("before", t)));
-        let after = params.get(AFTER).and_then(|t| problems.check(parse_id("after", t)));
-        if problems.0.is_empty() {
-            Ok((key, before, after))
-        } else {
-            Err(problems)
-        }
+        let key = RecordKey {
+            schema: required("schema"),
+            table: required("table"),
+            id: required("id"),
+        };
+        let before = params
+            .get(BEFORE)
+            .and_then(|t| problems.check(parse_id("before", t)));
+        let after = params
+            .get(AFTER)
+            .and_then(|t| problems.check(parse_id("after", t)));
+        problems.or((key, before, after))
     }
 
     pub(crate) fn pairs(&self) -> Vec<(&'static str, String)> {
-        vec![("schema", self.schema.clone()), ("table", self.table.clone()), ("id", self.id.clone())]
+        vec![
+            ("schema", self.schema.clone()),
+            ("table", self.table.clone()),
+            ("id", self.id.clone()),
+        ]
     }
 }
 
@@ -272,7 +344,11 @@ fn some(text: &str) -> Option<String> {
 
 /// A link to `path` under the viewer's base, with the non-blank pairs as its query.
 pub(crate) fn href(base: &str, path: &str, pairs: &[(&str, String)]) -> String {
-    let kept: Vec<(&str, &str)> = pairs.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| (*k, v.as_str())).collect();
+    let kept: Vec<(&str, &str)> = pairs
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| (*k, v.as_str()))
+        .collect();
     let mut link = format!("{base}{path}");
     if link.is_empty() {
         link.push('/');
@@ -298,23 +374,35 @@ mod tests {
 
     #[test]
     fn every_malformed_value_is_reported_at_once() {
-        let params = Params::parse(Some("request_id=nope&operation=MERGE&since=yesterday&before=x&limit=-1"));
+        let params = Params::parse(Some(
+            "request_id=nope&operation=MERGE&since=yesterday&before=x&limit=-1",
+        ));
         let problems = ChangesForm::read(&params).filter(&params).unwrap_err();
         assert_eq!(problems.0.len(), 5, "{:?}", problems.0);
-        assert!(problems.0[0].contains("request id"));
+        assert!(problems.0.iter().any(|p| p.contains("request id")));
     }
 
     #[test]
     fn browser_times_are_read_as_utc() {
         let at = parse_time("since", "2026-01-31T09:30").unwrap();
         assert_eq!(at.to_rfc3339(), "2026-01-31T09:30:00+00:00");
-        assert_eq!(parse_time("since", "2026-01-31T10:30:00+01:00").unwrap(), at);
-        assert_eq!(parse_time("until", "2026-02-01").unwrap().to_rfc3339(), "2026-02-01T00:00:00+00:00");
+        assert_eq!(
+            parse_time("since", "2026-01-31T10:30:00+01:00").unwrap(),
+            at
+        );
+        assert_eq!(
+            parse_time("until", "2026-02-01").unwrap().to_rfc3339(),
+            "2026-02-01T00:00:00+00:00"
+        );
     }
 
     #[test]
     fn links_keep_filters_encoded_and_drop_blank_ones() {
-        let link = href("/audit", "/record", &[("table", "a&b c".into()), ("id", String::new())]);
+        let link = href(
+            "/audit",
+            "/record",
+            &[("table", "a&b c".into()), ("id", String::new())],
+        );
         assert_eq!(link, "/audit/record?table=a%26b+c");
         assert_eq!(href("", "", &[]), "/");
     }
@@ -323,7 +411,10 @@ mod tests {
     fn a_negative_or_non_numeric_slow_threshold_is_refused() {
         for bad in ["-1", "NaN", "inf", "fast"] {
             let params = Params::parse(Some(&format!("slow_ms={bad}")));
-            assert!(RequestsForm::read(&params).filter(&params).is_err(), "{bad}");
+            assert!(
+                RequestsForm::read(&params).filter(&params).is_err(),
+                "{bad}"
+            );
         }
     }
 }
