@@ -13,23 +13,24 @@ PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS {{json_check_body}};
 
--- The context of the current transaction, read from the pg_audit.* settings once per
--- statement. Every value is validated before any cast, so no setting can make it raise.
-CREATE OR REPLACE FUNCTION {{schema}}.pg_audit_context(
-    OUT user_id text,
-    OUT ip_address inet,
-    OUT api_name text,
-    OUT http_method text,
-    OUT request_id uuid,
-    OUT context jsonb,
-    OUT is_db_user boolean,
-    OUT db_user text,
-    OUT application_name text,
-    OUT transaction_id bigint
+-- The context of the current transaction, read from the pg_audit.* settings. Inlined into
+-- the trigger's statements (SQL, STABLE, no SET clause), which run with the trigger
+-- function's pinned search_path; every value is validated before any cast.
+CREATE OR REPLACE FUNCTION {{schema}}.pg_audit_context()
+RETURNS TABLE (
+    user_id text,
+    ip_address inet,
+    api_name text,
+    http_method text,
+    request_id uuid,
+    context jsonb,
+    is_db_user boolean,
+    db_user text,
+    application_name text,
+    transaction_id bigint
 )
-LANGUAGE plpgsql
+LANGUAGE sql
 STABLE
-SET search_path = pg_catalog, pg_temp
 AS {{context_body}};
 
 REVOKE ALL ON FUNCTION {{schema}}.pg_audit_is_json(text) FROM PUBLIC;

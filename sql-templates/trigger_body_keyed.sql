@@ -37,6 +37,7 @@ BEGIN
         FROM {{schema}}.pg_audit_context() AS c;
         INSERT INTO {{schema}}.pg_audit_moved_keys (transaction_id, trigger_depth, schema_name, table_name, old_key, new_key)
         VALUES (txid_current(), pg_trigger_depth(), {{table_schema}}, {{table_name}}, {{row_old_key}}, {{row_new_key}});
+        PERFORM set_config('pg_audit.moved_keys_' || pg_trigger_depth(), 'pending', true);
         RETURN NULL;
     END IF;
 
@@ -63,14 +64,9 @@ BEGIN
         FROM (SELECT to_jsonb(t) AS j FROM pg_audit_old AS t OFFSET 0) AS r
         CROSS JOIN {{schema}}.pg_audit_context() AS c;
     ELSIF TG_OP = 'UPDATE' THEN
-        moved := EXISTS (
-            SELECT 1
-            FROM {{schema}}.pg_audit_moved_keys AS m
-            WHERE m.transaction_id = txid_current()
-              AND m.trigger_depth = pg_trigger_depth()
-              AND m.schema_name = {{table_schema}}
-              AND m.table_name = {{table_name}}
-        );
+        -- Set by the key-change trigger of this statement (same trigger depth) when it noted
+        -- moved keys; a forged flag only costs a lookup in the (owner-only) moved-keys table.
+        moved := COALESCE(current_setting('pg_audit.moved_keys_' || pg_trigger_depth(), true) = 'pending', false);
         -- Pair by the typed key columns while they exist under the names they had at attach
         -- time (fast: a hash join on the keys); after a rename, pair by jsonb instead.
         IF (
@@ -91,6 +87,7 @@ BEGIN
               AND m.trigger_depth = pg_trigger_depth()
               AND m.schema_name = {{table_schema}}
               AND m.table_name = {{table_name}};
+            PERFORM set_config('pg_audit.moved_keys_' || pg_trigger_depth(), '', true);
         END IF;
     ELSE
         INSERT INTO {{schema}}.pg_audit_log (

@@ -42,6 +42,8 @@ pub enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Query the audit log, newest first.
+    Log(LogArgs),
 }
 
 /// `pg-audit attach` flags (the seed's, plus --include and --schema).
@@ -62,4 +64,34 @@ pub struct AttachArgs {
     /// Remove every audit trigger.
     #[arg(long, conflicts_with_all = ["exclude", "include"])]
     pub remove: bool,
+}
+
+/// `pg-audit log` filters.
+#[derive(Debug, Args)]
+pub struct LogArgs {
+    /// Only this table (table or schema.table).
+    #[arg(long)]
+    pub table: Option<String>,
+    /// Only this record id (with --table).
+    #[arg(long, requires = "table")]
+    pub record: Option<String>,
+    /// Only changes of this request id.
+    #[arg(long)]
+    pub request: Option<String>,
+    /// Only changes by this user id.
+    #[arg(long)]
+    pub user: Option<String>,
+    /// Only INSERT, UPDATE, DELETE or TRUNCATE.
+    #[arg(long)]
+    pub operation: Option<String>,
+    /// Only changes since this time: RFC 3339 (2026-01-31T10:00:00Z), a date (2026-01-31), or
+    /// an age such as 30m, 2h, 7d.
+    #[arg(long)]
+    pub since: Option<String>,
+    /// At most this many rows, newest first.
+    #[arg(long, default_value_t = 50)]
+    pub limit: u32,
+    /// Print JSON lines instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }

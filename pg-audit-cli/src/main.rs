@@ -3,6 +3,7 @@
 //! its own.
 
 mod args;
+mod log;
 mod run;
 
 use clap::Parser;

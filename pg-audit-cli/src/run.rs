@@ -72,6 +72,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                 print!("{report}");
             }
         }
+        Command::Log(args) => crate::log::run(&pool, &settings.audit_schema, args).await?,
         Command::Sql { out } => {
             let (rules, settings) = rules_for(&pool, &settings).await?;
             let mut files = migration_files(&settings)?;

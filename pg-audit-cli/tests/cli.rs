@@ -218,3 +218,73 @@ async fn a_role_without_privileges_gets_a_permission_error_naming_what_is_missin
     .await
     .unwrap();
 }
+
+#[tokio::test]
+async fn log_filters_by_table_record_request_user_operation_and_time() {
+    let db = TestDb::new("cli_log").await;
+    db.exec("CREATE TABLE orders (id int PRIMARY KEY, total int); CREATE TABLE other (id int PRIMARY KEY);").await;
+    assert!(pg_audit(&db, &["migrate"]).status.success());
+    db.exec(
+        "BEGIN;
+         SELECT set_config('pg_audit.user_id', 'alice', true), set_config('pg_audit.request_id', '0192f0c4-5c7e-7c3a-9d2b-6a1f2e3d4c5b', true);
+         INSERT INTO orders VALUES (1, 10), (2, 20);
+         COMMIT;
+         UPDATE orders SET total = 11 WHERE id = 1;
+         DELETE FROM orders WHERE id = 2;
+         INSERT INTO other VALUES (1);",
+    )
+    .await;
+    let lines = |args: &[&str]| -> Vec<serde_json::Value> {
+        let mut full = vec!["log", "--json"];
+        full.extend_from_slice(args);
+        let out = pg_audit(&db, &full);
+        assert!(out.status.success(), "{}", text(&out));
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    assert_eq!(lines(&[]).len(), 5);
+    assert_eq!(lines(&["--table", "orders"]).len(), 4);
+    assert_eq!(
+        lines(&["--table", "public.orders", "--record", "1"]).len(),
+        2
+    );
+    assert_eq!(
+        lines(&["--request", "0192f0c4-5c7e-7c3a-9d2b-6a1f2e3d4c5b"]).len(),
+        2
+    );
+    assert_eq!(lines(&["--user", "alice"]).len(), 2);
+    let deletes = lines(&["--operation", "delete"]);
+    assert_eq!(deletes.len(), 1);
+    assert_eq!(deletes[0]["old_data"]["total"], serde_json::json!(20));
+    assert_eq!(lines(&["--since", "1h"]).len(), 5);
+    assert_eq!(lines(&["--since", "2999-01-01"]).len(), 0);
+    let newest = lines(&["--limit", "1"]);
+    assert_eq!(newest.len(), 1);
+    assert_eq!(newest[0]["table_name"], serde_json::json!("other"));
+
+    let table = text(&pg_audit(&db, &["log", "--table", "orders"]));
+    assert!(table.lines().next().unwrap().starts_with("id"), "{table}");
+    assert!(
+        table.contains("UPDATE")
+            && table.contains("total")
+            && table.contains("alice")
+            && table.contains("db:postgres"),
+        "{table}"
+    );
+
+    for (args, expected) in [
+        (&["log", "--request", "nope"][..], "`nope` is not a UUID"),
+        (
+            &["log", "--operation", "MERGE"][..],
+            "expected one of INSERT, UPDATE, DELETE, TRUNCATE",
+        ),
+        (&["log", "--since", "last tuesday"][..], "is not a time"),
+        (&["log", "--table", "a.b.c"][..], "more than one dot"),
+    ] {
+        let out = pg_audit(&db, args);
+        assert!(!out.status.success(), "{args:?}");
+        assert!(text(&out).contains(expected), "{args:?}: {}", text(&out));
+    }
+}

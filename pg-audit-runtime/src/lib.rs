@@ -7,6 +7,7 @@ mod attach;
 mod catalog;
 mod config;
 mod connect;
+mod context;
 mod error;
 mod lock;
 mod migrate;
@@ -22,6 +23,9 @@ pub use config::{
     Settings, TableRef, TableRules, Tables, DEFAULT_SENSITIVE_FIELDS, MIGRATION_HISTORY_TABLES,
 };
 pub use connect::connect;
+pub use context::{
+    begin, current, scope, AuditContext, Begin, MAX_CONTEXT_TEXT, MAX_EXTRA_CONTEXT,
+};
 pub use error::{Error, Result};
 pub use migrate::{migrate, migrate_zero, migration_files, MigrationReport};
 pub use names::{check_identifier, QualifiedName, TablePattern, MAX_IDENTIFIER_BYTES};

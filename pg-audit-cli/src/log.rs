@@ -1,0 +1,178 @@
+//! `pg-audit log`: the audit log, filtered, as a table or as JSON lines.
+
+use crate::args::LogArgs;
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use pg_audit_runtime::query::{self, AuditLogEntry, AuditLogFilter, Operation};
+use pg_audit_runtime::{Error, Result, TablePattern};
+use sqlx::PgPool;
+
+pub async fn run(pool: &PgPool, audit_schema: &str, args: LogArgs) -> Result<()> {
+    let filter = filter_of(&args, Utc::now())?;
+    let page = query::audit_log(pool, audit_schema, &filter).await?;
+    if args.json {
+        for entry in &page.entries {
+            println!("{}", serde_json::to_string(entry).unwrap_or_default());
+        }
+    } else {
+        print!("{}", render_table(&page.entries));
+    }
+    Ok(())
+}
+
+fn filter_of(args: &LogArgs, now: DateTime<Utc>) -> Result<AuditLogFilter> {
+    let mut filter = AuditLogFilter::default().limit(args.limit);
+    if let Some(table) = &args.table {
+        let pattern = TablePattern::parse(table)?;
+        filter.schema = pattern.schema;
+        filter.table = Some(pattern.name);
+    }
+    filter.record_id = args.record.clone();
+    filter.user = args.user.clone();
+    if let Some(request) = &args.request {
+        filter.request_id = Some(request.parse().map_err(|_| Error::Invalid {
+            what: "request id",
+            reason: format!("`{request}` is not a UUID"),
+        })?);
+    }
+    if let Some(operation) = &args.operation {
+        filter.operation = Some(operation.parse::<Operation>()?);
+    }
+    if let Some(since) = &args.since {
+        filter.since = Some(parse_since(since, now)?);
+    }
+    Ok(filter)
+}
+
+/// RFC 3339, a date (midnight UTC), or an age such as `30m`, `2h`, `7d`.
+fn parse_since(text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>> {
+    if let Ok(at) = DateTime::parse_from_rfc3339(text) {
+        return Ok(at.with_timezone(&Utc));
+    }
+    if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        return Ok(date
+            .and_hms_opt(0, 0, 0)
+            .map(|t| t.and_utc())
+            .unwrap_or(now));
+    }
+    let invalid = || {
+        Error::Invalid {
+        what: "--since",
+        reason: format!("`{text}` is not a time (2026-01-31T10:00:00Z), a date (2026-01-31) or an age (30m, 2h, 7d)"),
+    }
+    };
+    let (number, unit) = text.split_at(
+        text.find(|c: char| !c.is_ascii_digit())
+            .ok_or_else(invalid)?,
+    );
+    let amount: i64 = number.parse().map_err(|_| invalid())?;
+    let age = match unit {
+        "s" => Duration::try_seconds(amount),
+        "m" => Duration::try_minutes(amount),
+        "h" => Duration::try_hours(amount),
+        "d" => Duration::try_days(amount),
+        "w" => Duration::try_weeks(amount),
+        _ => None,
+    }
+    .ok_or_else(invalid)?;
+    now.checked_sub_signed(age).ok_or_else(invalid)
+}
+
+fn render_table(entries: &[AuditLogEntry]) -> String {
+    if entries.is_empty() {
+        return "no audit rows match\n".to_string();
+    }
+    let header = [
+        "id",
+        "at (UTC)",
+        "operation",
+        "table",
+        "record",
+        "by",
+        "request",
+        "changed",
+    ];
+    let rows: Vec<[String; 8]> = entries
+        .iter()
+        .map(|e| {
+            let by = match (&e.updated_by, e.is_db_user, &e.db_user) {
+                (Some(user), _, _) => user.clone(),
+                (None, true, Some(role)) => format!("db:{role}"),
+                _ => String::new(),
+            };
+            [
+                e.id.to_string(),
+                e.updated_at.format("%Y-%m-%d %H:%M:%S").to_string(),
+                e.operation.clone(),
+                format!("{}.{}", e.schema_name, e.table_name),
+                e.record_id.clone().unwrap_or_default(),
+                by,
+                e.request_id.map(|r| r.to_string()).unwrap_or_default(),
+                e.changed_field_names().join(","),
+            ]
+        })
+        .collect();
+    let widths: Vec<usize> = (0..header.len())
+        .map(|i| {
+            rows.iter()
+                .map(|r| r[i].chars().count())
+                .chain([header[i].len()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let line = |cells: &[String]| {
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}", w = *w))
+            .collect();
+        format!("{}\n", padded.join("  ").trim_end())
+    };
+    let mut out = line(&header.map(String::from));
+    for row in &rows {
+        out.push_str(&line(row));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text)
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    #[test]
+    fn since_accepts_a_time_a_date_or_an_age() {
+        let now = at("2026-11-29T12:00:00Z");
+        assert_eq!(
+            parse_since("2026-11-28T10:00:00+02:00", now).unwrap(),
+            at("2026-11-28T08:00:00Z")
+        );
+        assert_eq!(
+            parse_since("2026-11-01", now).unwrap(),
+            at("2026-11-01T00:00:00Z")
+        );
+        assert_eq!(parse_since("90m", now).unwrap(), at("2026-11-29T10:30:00Z"));
+        assert_eq!(parse_since("2d", now).unwrap(), at("2026-11-27T12:00:00Z"));
+    }
+
+    #[test]
+    fn since_refuses_nonsense_and_overflow() {
+        let now = at("2026-11-29T12:00:00Z");
+        for bad in [
+            "",
+            "yesterday",
+            "5y",
+            "-3d",
+            "99999999999999999999d",
+            "9999999999999d",
+            "d",
+        ] {
+            assert!(parse_since(bad, now).is_err(), "{bad}");
+        }
+    }
+}
