@@ -230,7 +230,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             "/audit?schema=public&table=invoices&operation=UPDATE".into(),
         ),
         (
-            "Changes, filtered: a rare table (~100 rows)".into(),
+            "Changes, filtered: a rare table (1 row in 10,007)".into(),
             "/audit?schema=public&table=refunds".into(),
         ),
         (
