@@ -19,4 +19,5 @@
 //! # Ok(()) }
 //! ```
 
+pub use pg_audit_macros::{audit_tables, audited_handler};
 pub use pg_audit_runtime::*;

@@ -1,1 +1,75 @@
+//! Procedural macros of pg-audit. They only generate code: the behaviour lives in
+//! `pg-audit-runtime`, which the generated code calls through the `pg_audit` facade.
+//!
+//! Each macro is split by phase, as in thiserror: parsing into plain data (`ast`/`attr`),
+//! validation with errors spanned at the token the user wrote (`valid`), and code generation
+//! (`expand`).
 
+mod handler;
+mod tables;
+
+use proc_macro::TokenStream;
+
+/// Declares which tables are audited and how, as a `pg_audit::Tables` constant expression.
+///
+/// ```text
+/// static TABLES: pg_audit::Tables = pg_audit::audit_tables! {
+///     schemas: [public, billing],
+///     exclude: [sessions, "job_queue", billing.raw_events],
+///     mask: { accounts: [password_hash, api_token] },
+///     ignore: { accounts: [last_seen_at] },
+/// };
+/// ```
+///
+/// Every key is optional; `schemas` defaults to `[public]`. Names are identifiers or string
+/// literals (for names that are not Rust identifiers); `schema.table` names a table of one
+/// schema, a bare name that table in every audited schema. Mistakes are compile errors at
+/// the offending token: an unknown or repeated key, a table listed twice, a table both
+/// excluded and masked or ignored, an empty or over-63-byte name, a malformed `schema.table`,
+/// a column listed twice.
+#[proc_macro]
+pub fn audit_tables(input: TokenStream) -> TokenStream {
+    tables::expand(input.into())
+        .unwrap_or_else(|error| {
+            // Several errors are several `compile_error!`s, which only make an expression
+            // (the macro stands in a `static`) as statements of a diverging block.
+            let errors = error.into_iter().map(|e| e.into_compile_error());
+            quote::quote!({ #(#errors;)* loop {} })
+        })
+        .into()
+}
+
+/// Makes an async axum handler attribute its database writes to the request.
+///
+/// The generated handler takes the request's audit record (from `pg_audit`'s `AuditLayer`,
+/// or built from the request when no layer is installed) as an extra leading extractor,
+/// builds the request's `AuditContext` (request id, client IP, method, route) and runs the
+/// body inside `pg_audit::scope`, so every `pg_audit::begin` in the handler — however deep
+/// in the application's code — carries the context. Signature, generics, attributes,
+/// extractor order and return type are kept. `#[axum::debug_handler]` can be stacked below
+/// it (write `#[audited_handler]` first, so `debug_handler` checks the handler as axum calls
+/// it, audit record included).
+///
+/// Options:
+/// - `user = <expr>`: the acting user, an expression over the handler's arguments (an
+///   integer, a string, a `Uuid`, or an `Option` of those), e.g. `user = auth.user_id`.
+/// - `name = "orders.create"`: the api name recorded (default: the matched route path).
+/// - `context(tenant = <expr>, …)`: extra context entries, any `serde::Serialize` value.
+/// - `skip_request_body`, `skip_response_body`: do not log the bodies of this handler.
+/// - `log_get`: log this handler's GET requests even when GET requests are not logged.
+///
+/// ```text
+/// #[pg_audit::audited_handler(user = auth.user_id, name = "orders.create", context(tenant = auth.tenant))]
+/// async fn create_order(auth: AuthUser, State(app): State<App>, Json(order): Json<NewOrder>) -> Result<Json<Order>, AppError> {
+///     let mut tx = pg_audit::begin(&app.pool).await?;
+///     // … the app's own INSERT: its audit row carries user, IP, route and request id.
+///     tx.commit().await?;
+///     Ok(Json(order))
+/// }
+/// ```
+#[proc_macro_attribute]
+pub fn audited_handler(args: TokenStream, item: TokenStream) -> TokenStream {
+    handler::expand(args.into(), item.into())
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}

@@ -9,6 +9,7 @@ mod config;
 mod connect;
 mod context;
 mod error;
+mod handler;
 mod lock;
 mod migrate;
 mod names;
@@ -27,6 +28,7 @@ pub use context::{
     begin, current, scope, AuditContext, Begin, MAX_CONTEXT_TEXT, MAX_EXTRA_CONTEXT,
 };
 pub use error::{Error, Result};
+pub use handler::{__private, AuditUser};
 pub use migrate::{migrate, migrate_zero, migration_files, MigrationReport};
 pub use names::{check_identifier, QualifiedName, TablePattern, MAX_IDENTIFIER_BYTES};
 pub use request::{HandlerAnnotations, RequestAudit};

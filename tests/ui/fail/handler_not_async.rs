@@ -1,0 +1,6 @@
+#[pg_audit::audited_handler]
+fn not_async() -> &'static str {
+    "sync"
+}
+
+fn main() {}
