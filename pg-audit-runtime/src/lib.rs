@@ -18,6 +18,8 @@ mod request;
 pub mod sql;
 mod status;
 mod trigger;
+#[cfg(test)]
+mod snapshot_tests;
 
 pub use attach::{attach, attach_sql, ActionKind, AttachOptions, AttachPlan, TableAction};
 pub use config::{
