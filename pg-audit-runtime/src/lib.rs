@@ -15,11 +15,11 @@ mod migrate;
 mod names;
 mod registry;
 mod request;
+#[cfg(test)]
+mod snapshot_tests;
 pub mod sql;
 mod status;
 mod trigger;
-#[cfg(test)]
-mod snapshot_tests;
 
 pub use attach::{attach, attach_sql, ActionKind, AttachOptions, AttachPlan, TableAction};
 pub use config::{

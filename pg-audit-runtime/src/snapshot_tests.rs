@@ -82,9 +82,15 @@ fn snapshot_quoted_mixed_case_and_unicode_names() {
         &["Item Id"],
         &["Item Id", "Unit Price", "количество"],
     );
-    insta::assert_snapshot!("names_mixed_case_with_spaces", rendered("audit", &t, &TableRule::default()));
+    insta::assert_snapshot!(
+        "names_mixed_case_with_spaces",
+        rendered("audit", &t, &TableRule::default())
+    );
     let t = table("схема", "заказы", &["номер"], &["номер", "сумма"]);
-    insta::assert_snapshot!("names_cyrillic", rendered("audit", &t, &TableRule::default()));
+    insta::assert_snapshot!(
+        "names_cyrillic",
+        rendered("audit", &t, &TableRule::default())
+    );
     let t = table(
         "public",
         "we\"ird$tab$le",
@@ -105,7 +111,14 @@ fn snapshot_masked_and_ignored_columns() {
         "public",
         "users",
         &["id"],
-        &["id", "email", "password", "api_token", "last_seen", "updated_at"],
+        &[
+            "id",
+            "email",
+            "password",
+            "api_token",
+            "last_seen",
+            "updated_at",
+        ],
     );
     let rule = TableRule {
         masked: strings(&["password", "api_token"]),
