@@ -118,7 +118,7 @@ async fn worker(
     ids: Arc<LiveIds>,
     duration: Duration,
     seed: u64,
-) -> Result<u64, BoxError> {
+) -> Result<(PgConnection, u64), BoxError> {
     let text = sql.as_str().to_string();
     let mut rng = seed | 1;
     let mut rows = 0u64;
@@ -154,25 +154,21 @@ async fn worker(
             .await?;
         rows += done.rows_affected();
     }
-    Ok(rows)
+    Ok((conn, rows))
 }
 
-/// Rows per second of `op` on `variant` with `connections` concurrent connections.
+/// Rows per second of `op` on `variant` over the given connections (kept open across
+/// rounds, as a pool would, so no measurement pays for plan caching on a new session).
 async fn single_row(
-    url: &str,
+    conns: &mut Vec<PgConnection>,
     variant: Variant,
     op: Op,
-    connections: usize,
     ids: &Arc<LiveIds>,
     duration: Duration,
 ) -> Result<f64, BoxError> {
-    let mut conns = Vec::with_capacity(connections);
-    for _ in 0..connections {
-        conns.push(PgConnection::connect(url).await?);
-    }
     let start = Instant::now();
     let tasks: Vec<_> = conns
-        .into_iter()
+        .drain(..)
         .enumerate()
         .map(|(n, conn)| {
             tokio::spawn(worker(
@@ -186,8 +182,18 @@ async fn single_row(
         })
         .collect();
     let mut rows = 0;
+    let mut first_error = None;
     for task in tasks {
-        rows += task.await??;
+        match task.await? {
+            Ok((conn, done)) => {
+                conns.push(conn);
+                rows += done;
+            }
+            Err(error) => first_error = Some(error),
+        }
+    }
+    if let Some(error) = first_error {
+        return Err(error);
     }
     Ok(rows as f64 / start.elapsed().as_secs_f64())
 }
@@ -375,6 +381,19 @@ async fn main() -> Result<(), BoxError> {
         })
         .collect();
     let duration = Duration::from_secs_f64(args.seconds);
+    // [variant][connections-1] → the open connections of that configuration.
+    let mut pools: Vec<Vec<Vec<PgConnection>>> = Vec::new();
+    for _ in VARIANTS {
+        let mut per_variant = Vec::new();
+        for connections in [1, 2] {
+            let mut conns = Vec::new();
+            for _ in 0..connections {
+                conns.push(PgConnection::connect(&url).await?);
+            }
+            per_variant.push(conns);
+        }
+        pools.push(per_variant);
+    }
     // Bulk: [variant] → (insert s, update s) per round.
     let mut bulk_times: Vec<Vec<(f64, f64)>> = vec![Vec::new(); 3];
     for round in 0..args.rounds {
@@ -383,15 +402,9 @@ async fn main() -> Result<(), BoxError> {
         for (o, op) in ops.iter().enumerate() {
             for connections in [1, 2] {
                 for &variant in &order {
-                    let rate = single_row(
-                        &url,
-                        variant,
-                        *op,
-                        connections,
-                        &ids[variant.index()],
-                        duration,
-                    )
-                    .await?;
+                    let pool = &mut pools[variant.index()][connections - 1];
+                    let rate =
+                        single_row(pool, variant, *op, &ids[variant.index()], duration).await?;
                     single[o][connections - 1][variant.index()].push(rate);
                 }
             }
