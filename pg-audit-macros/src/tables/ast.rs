@@ -172,12 +172,14 @@ impl Parse for Entry {
             "exclude" => Entry::Exclude(key, input.parse()?),
             "mask" => Entry::Mask(key, input.parse()?),
             "ignore" => Entry::Ignore(key, input.parse()?),
-            other => return Err(syn::Error::new(
-                key.span(),
-                format!(
+            other => {
+                return Err(syn::Error::new(
+                    key.span(),
+                    format!(
                     "unknown key `{other}`: expected one of `schemas`, `exclude`, `mask`, `ignore`"
                 ),
-            )),
+                ))
+            }
         })
     }
 }
