@@ -4,7 +4,8 @@
 //   node e2e/viewer.mjs <viewer-url> <screenshot-dir> <expected-history-entries>
 //
 // Opens the Changes page, checks it, filters it through the form, follows a record's
-// history link, checks the timeline and its field diff, and saves screenshots. Any failure
+// history link, checks the timeline and its field diff, follows the request that created the
+// record, checks its masked payload and its data changes, and saves screenshots. Any failure
 // (including a script from the data running, which would open a dialog) exits non-zero.
 import { chromium } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
@@ -68,6 +69,15 @@ try {
   const masked = await page.locator('#history .v-masked').count();
   check(masked > 0, 'the masked column is not shown as masked');
   await page.screenshot({ path: join(screenshots, 'history.png'), fullPage: true });
+
+  // Follow the request that created the order: its masked payload and every change it made.
+  const requestLink = page.locator('#history > li.op-insert a', { hasText: 'POST /orders' }).first();
+  await Promise.all([page.waitForURL(/\/requests\/[0-9a-f-]{36}$/), requestLink.click()]);
+  const payload = await page.locator('pre.body').first().innerText();
+  check(payload.includes('"password": "********"'), `request payload: ${payload}`);
+  const made = await page.locator('#request-changes > li').count();
+  check(made === 2, `the request page lists ${made} data changes, expected 2`);
+  await page.screenshot({ path: join(screenshots, 'request.png'), fullPage: true });
 
   console.log(JSON.stringify({ ok: true, changes_rows: rows, history_entries: entries, screenshots }));
 } finally {

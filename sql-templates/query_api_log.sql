@@ -1,9 +1,10 @@
--- One page of the API request log, in id order (newest first with DESC). Every filter is
+-- One page of the API request log, in id order (newest first with DESC; order_by may write
+-- `id + 0` to steer the plan, see query::Cursor::order_by). Every filter is
 -- optional: a NULL parameter turns its condition into TRUE. Run as an unnamed statement so
 -- each execution is planned with its actual values (see query_audit_log.sql). The status
 -- filter is a half-open range [$3, $4) built from a status class and a minimum status.
 -- @ident audit_schema      the audit schema
--- @fragment direction      ASC or DESC
+-- @fragment order_by       id DESC / id ASC, or id + 0 DESC / ASC to read a time window first
 SELECT
     id,
     request_id,
@@ -28,5 +29,5 @@ WHERE ($1::text IS NULL OR api_name = $1)
   AND ($9::timestamptz IS NULL OR created_at < $9)
   AND ($10::bigint IS NULL OR id < $10)
   AND ($11::bigint IS NULL OR id > $11)
-ORDER BY id {{direction}}
+ORDER BY {{order_by}}
 LIMIT $12

@@ -1,10 +1,11 @@
--- One page of the data audit log, in id order (newest first with DESC). Every filter is
+-- One page of the data audit log, in id order (newest first with DESC; order_by may write
+-- `id + 0` to steer the plan, see query::Cursor::order_by). Every filter is
 -- optional: a NULL parameter turns its condition into TRUE. The query API runs it as an
 -- unnamed statement, so PostgreSQL plans each execution with its actual values, folds the
 -- unused conditions away and picks the index that fits the remaining ones. The client
 -- address is read through host(), so a stored network never fails to decode as an address.
 -- @ident audit_schema      the audit schema
--- @fragment direction      ASC or DESC
+-- @fragment order_by       id DESC / id ASC, or id + 0 DESC / ASC to read a time window first
 SELECT
     id,
     schema_name,
@@ -37,5 +38,5 @@ WHERE ($1::text IS NULL OR schema_name = $1)
   AND ($9::timestamptz IS NULL OR updated_at < $9)
   AND ($10::bigint IS NULL OR id < $10)
   AND ($11::bigint IS NULL OR id > $11)
-ORDER BY id {{direction}}
+ORDER BY {{order_by}}
 LIMIT $12

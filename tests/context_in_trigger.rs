@@ -187,6 +187,11 @@ async fn malformed_context_values_never_abort_the_write_and_become_null() {
         ("pg_audit.context", "V"),
         ("pg_audit.context", "{\"a\": 1,}"),
         ("pg_audit.context", "{\"a\"\n: tru}"),
+        ("pg_audit.context", "{\"a\":1,}"),
+        ("pg_audit.context", "{\"a\":01}"),
+        ("pg_audit.context", r#"{"a":"\u0000"}"#),
+        ("pg_audit.context", r#"{"a":"x\"}"#),
+        ("pg_audit.context", "{\"a\":1e99999}"),
     ];
     for (name, value) in cases {
         let (keyed, keyless) = write_with(&db, &[(name, value), ("pg_audit.user_id", "u")]).await;
@@ -231,6 +236,21 @@ async fn odd_but_valid_values_are_kept() {
     )
     .await;
     assert_eq!(keyed.updated_by.as_deref(), Some("alice@example.com"));
+    let (compact, _) = write_with(
+        &db,
+        &[
+            ("pg_audit.user_id", "u"),
+            (
+                "pg_audit.context",
+                r#"{"t":"a\"b","n":-1.5e3,"ok":true,"z":null}"#,
+            ),
+        ],
+    )
+    .await;
+    assert_eq!(
+        compact.context,
+        Some(json!({"t": "a\"b", "n": -1500, "ok": true, "z": null}))
+    );
     assert_eq!(
         keyed.context,
         Some(json!({"n": [1, -2500, true, null, {"s": "a\"b\\cé"}], "empty": {}}))

@@ -178,7 +178,7 @@ async fn an_entry_carries_every_contract_column() {
         )
         .by("bob")
         .in_request(request, "PATCH", "/orders/{id}")
-        .from_ip("2001:db8::1")
+        .with_ip("2001:db8::1")
         .at_minute(3),
     )
     .await;

@@ -1,7 +1,7 @@
 //! The viewer in a real browser: headless Debian Chromium, driven by `e2e/viewer.mjs`
 //! (playwright-core), against a real server and a database written through the real
-//! triggers. Opens the Changes page, filters it, follows a record's history and saves
-//! screenshots under `target/viewer-e2e/`.
+//! triggers. Opens the Changes page, filters it, follows a record's history and the request
+//! that created the record, and saves screenshots under `target/viewer-e2e/`.
 //!
 //! Needs `/usr/bin/chromium` (`apt-get install -y chromium`) and the Node dependencies
 //! (`npm ci --prefix e2e`); without them the test fails and says so.
@@ -80,7 +80,12 @@ async fn a_browser_opens_the_changes_filters_them_and_follows_a_record_history()
          BEGIN;
          SELECT set_config('pg_audit.user_id', '<script>alert(1)</script>', true);
          UPDATE orders SET note = '<img src=x onerror=alert(2)>' WHERE id = 2;
-         COMMIT;",
+         COMMIT;
+         INSERT INTO audit.pg_api_audit_log (request_id, api_name, http_method, request_payload, response_body,
+             response_code, user_id, ip_address, duration_ms)
+         VALUES ('0190f1c2-6a39-7b6e-8a3c-8d4f7a1e2b3c', '/orders', 'POST',
+             '{\"orders\": [{\"id\": 1, \"card_number\": \"********\"}], \"password\": \"********\"}',
+             '{\"created\": [1, 2]}', 201, 'alice', '192.0.2.10', 12.5);",
     )
     .await;
 
@@ -111,7 +116,7 @@ async fn a_browser_opens_the_changes_filters_them_and_follows_a_record_history()
         output.status
     );
     assert!(stdout.contains("\"ok\":true"), "{stdout}");
-    for shot in ["changes.png", "history.png"] {
+    for shot in ["changes.png", "history.png", "request.png"] {
         let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
             .join("target/viewer-e2e")
             .join(shot);

@@ -310,24 +310,25 @@ pub fn current() -> Option<AuditContext> {
     CURRENT.try_with(Clone::clone).ok()
 }
 
-/// Something a transaction can be begun on: a pool or a connection.
+/// Something a transaction can be begun on: a pool, or a connection (one already in a
+/// transaction gets a savepoint, and the context is applied to it).
 pub trait Begin<'c>: Send {
-    /// Begins a transaction with `statement` instead of a plain `BEGIN`, when given.
-    fn begin_with(
+    /// Begins a transaction whose writes carry `ctx`, when given.
+    fn begin_audited(
         self,
-        statement: Option<sqlx::AssertSqlSafe<String>>,
+        ctx: Option<AuditContext>,
     ) -> BoxFuture<'c, Result<Transaction<'c, Postgres>>>;
 }
 
 impl Begin<'static> for &PgPool {
-    fn begin_with(
+    fn begin_audited(
         self,
-        statement: Option<sqlx::AssertSqlSafe<String>>,
+        ctx: Option<AuditContext>,
     ) -> BoxFuture<'static, Result<Transaction<'static, Postgres>>> {
         let pool = self.clone();
         Box::pin(async move {
-            Ok(match statement {
-                Some(statement) => pool.begin_with(statement).await?,
+            Ok(match ctx {
+                Some(ctx) => pool.begin_with(ctx.begin_statement()).await?,
                 None => pool.begin().await?,
             })
         })
@@ -335,15 +336,21 @@ impl Begin<'static> for &PgPool {
 }
 
 impl<'c> Begin<'c> for &'c mut PgConnection {
-    fn begin_with(
+    fn begin_audited(
         self,
-        statement: Option<sqlx::AssertSqlSafe<String>>,
+        ctx: Option<AuditContext>,
     ) -> BoxFuture<'c, Result<Transaction<'c, Postgres>>> {
         Box::pin(async move {
-            Ok(match statement {
-                Some(statement) => Connection::begin_with(self, statement).await?,
-                None => Connection::begin(self).await?,
-            })
+            match ctx {
+                // A savepoint cannot carry the settings in its own statement: apply them after.
+                Some(ctx) if self.is_in_transaction() => {
+                    let mut savepoint = Connection::begin(self).await?;
+                    ctx.apply(&mut savepoint).await?;
+                    Ok(savepoint)
+                }
+                Some(ctx) => Ok(Connection::begin_with(self, ctx.begin_statement()).await?),
+                None => Ok(Connection::begin(self).await?),
+            }
         })
     }
 }
@@ -360,8 +367,7 @@ impl<'c> Begin<'c> for &'c mut PgConnection {
 /// # Ok(()) }
 /// ```
 pub async fn begin<'c>(on: impl Begin<'c>) -> Result<Transaction<'c, Postgres>> {
-    on.begin_with(current().map(|ctx| ctx.begin_statement()))
-        .await
+    on.begin_audited(current()).await
 }
 
 #[cfg(test)]

@@ -124,7 +124,7 @@ impl Change {
         self
     }
 
-    pub fn from_ip(mut self, ip: &'static str) -> Self {
+    pub fn with_ip(mut self, ip: &'static str) -> Self {
         self.ip = Some(ip);
         self
     }

@@ -31,11 +31,11 @@ pub(crate) fn handler(options: &Options, mut function: ItemFn) -> TokenStream {
         calls.push(quote!(.log_get()));
     }
     let body = &function.block;
-    function.block = Box::new(parse_quote!({
+    *function.block = parse_quote!({
         let __pg_audit_context = ::pg_audit::__private::HandlerContext::new(&__pg_audit_request)
             #(#calls)*
             .finish();
         ::pg_audit::scope(__pg_audit_context, async move #body).await
-    }));
+    });
     quote!(#function)
 }

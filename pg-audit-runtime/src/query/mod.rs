@@ -36,6 +36,7 @@ use crate::error::{Error, Result};
 use crate::names::check_identifier;
 use crate::sql::templates::{QueryApiLog, QueryAuditLog};
 use crate::sql::Sql;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::postgres::PgExecutor;
 use uuid::Uuid;
@@ -52,22 +53,56 @@ pub struct Page<T> {
     pub newer: Option<i64>,
 }
 
-/// Which way a page is read and which cursors it was reached by.
+/// Which way a page is read, which cursors it was reached by, and the time window asked for.
 #[derive(Debug, Clone, Copy)]
 struct Cursor {
     before_id: Option<i64>,
     after_id: Option<i64>,
     limit: u32,
+    since: Option<DateTime<Utc>>,
+    until: Option<DateTime<Utc>>,
 }
 
 impl Cursor {
+    fn new(
+        [before_id, after_id]: [Option<i64>; 2],
+        limit: u32,
+        [since, until]: [Option<DateTime<Utc>>; 2],
+    ) -> Cursor {
+        Cursor {
+            before_id,
+            after_id,
+            limit,
+            since,
+            until,
+        }
+    }
+
     /// Paging back towards newer rows reads oldest first from the cursor, then reverses.
     fn reads_upwards(self) -> bool {
         self.after_id.is_some() && self.before_id.is_none()
     }
 
-    fn direction(self) -> Sql {
-        Sql::fixed(if self.reads_upwards() { "ASC" } else { "DESC" })
+    /// The ORDER BY clause. Rows come in id order either way; the form only steers the plan.
+    ///
+    /// Walking the primary key from the newest row finds a window that ended long ago only
+    /// after passing every row written since, which the planner cannot foresee (it assumes
+    /// the matching rows are spread evenly). When the window is shorter than the time since
+    /// its end, and no cursor already starts the walk inside it, `id + 0` hides the id order
+    /// from the planner, so it reads the window through the time index and sorts it instead.
+    fn order_by(self, now: DateTime<Utc>) -> Sql {
+        let window_first = self.before_id.is_none()
+            && self.after_id.is_none()
+            && match (self.since, self.until) {
+                (Some(since), Some(until)) => until > since && until - since < now - until,
+                _ => false,
+            };
+        Sql::fixed(match (window_first, self.reads_upwards()) {
+            (false, false) => "id DESC",
+            (false, true) => "id ASC",
+            (true, false) => "id + 0 DESC",
+            (true, true) => "id + 0 ASC",
+        })
     }
 
     /// One row more than the page holds tells whether there is a further page.
@@ -126,15 +161,15 @@ pub async fn audit_log<'e>(
         ("record id", &filter.record_id),
         ("user", &filter.user),
     ])?;
-    let cursor = Cursor {
-        before_id: filter.before_id,
-        after_id: filter.after_id,
-        limit: filter.limit,
-    };
-    let direction = cursor.direction();
+    let cursor = Cursor::new(
+        [filter.before_id, filter.after_id],
+        filter.limit,
+        [filter.since, filter.until],
+    );
+    let order_by = cursor.order_by(Utc::now());
     let rows = QueryAuditLog {
         audit_schema,
-        direction: &direction,
+        order_by: &order_by,
     }
     .render()
     .query_as::<AuditLogEntry>()
@@ -188,16 +223,16 @@ pub async fn api_log<'e>(
             ));
         }
     }
-    let cursor = Cursor {
-        before_id: filter.before_id,
-        after_id: filter.after_id,
-        limit: filter.limit,
-    };
-    let direction = cursor.direction();
+    let cursor = Cursor::new(
+        [filter.before_id, filter.after_id],
+        filter.limit,
+        [filter.since, filter.until],
+    );
+    let order_by = cursor.order_by(Utc::now());
     let (status_low, status_high) = filter.status_range();
     let rows = QueryApiLog {
         audit_schema,
-        direction: &direction,
+        order_by: &order_by,
     }
     .render()
     .query_as::<ApiLogEntry>()
@@ -285,7 +320,47 @@ mod tests {
             before_id,
             after_id,
             limit,
+            since: None,
+            until: None,
         }
+    }
+
+    #[test]
+    fn a_short_window_long_ago_is_read_window_first_and_anything_else_by_id() {
+        let now = Utc::now();
+        let hours = |h: i64| Some(now - chrono::Duration::hours(h));
+        let window = |since, until, before_id| Cursor {
+            before_id,
+            after_id: None,
+            limit: 50,
+            since,
+            until,
+        };
+        assert_eq!(
+            window(hours(170), hours(169), None).order_by(now).as_str(),
+            "id + 0 DESC"
+        );
+        assert_eq!(
+            window(hours(170), hours(169), Some(9))
+                .order_by(now)
+                .as_str(),
+            "id DESC",
+            "a cursor starts inside the window"
+        );
+        assert_eq!(
+            window(hours(3), hours(1), None).order_by(now).as_str(),
+            "id DESC",
+            "a window reaching to the present"
+        );
+        assert_eq!(
+            window(None, hours(100), None).order_by(now).as_str(),
+            "id DESC"
+        );
+        assert_eq!(
+            window(hours(100), None, None).order_by(now).as_str(),
+            "id DESC"
+        );
+        assert_eq!(cursor(None, Some(4), 5).order_by(now).as_str(), "id ASC");
     }
 
     #[test]

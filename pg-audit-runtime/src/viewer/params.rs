@@ -50,6 +50,45 @@ impl Problems {
     fn check<T>(&mut self, result: Result<T, String>) -> Option<T> {
         result.map_err(|problem| self.0.push(problem)).ok()
     }
+
+    /// `value` when nothing was wrong, else the problems.
+    fn or<T>(self, value: T) -> Result<T, Problems> {
+        if self.0.is_empty() {
+            Ok(value)
+        } else {
+            Err(self)
+        }
+    }
+}
+
+/// What both list pages share: the time range, the paging cursors and the page size.
+struct Window {
+    since: Option<DateTime<Utc>>,
+    until: Option<DateTime<Utc>>,
+    before_id: Option<i64>,
+    after_id: Option<i64>,
+    limit: u32,
+}
+
+impl Window {
+    /// Reads the form's `since`, `until` and `limit` as typed, and the cursors; also reports
+    /// any value holding a NUL, which no stored text can equal.
+    fn read(params: &Params, [since, until, limit]: [&str; 3], problems: &mut Problems) -> Window {
+        params.nul_problems(problems);
+        Window {
+            since: some(since).and_then(|t| problems.check(parse_time("since", &t))),
+            until: some(until).and_then(|t| problems.check(parse_time("until", &t))),
+            before_id: params
+                .get(BEFORE)
+                .and_then(|t| problems.check(parse_id("before", t))),
+            after_id: params
+                .get(AFTER)
+                .and_then(|t| problems.check(parse_id("after", t))),
+            limit: some(limit)
+                .and_then(|t| problems.check(parse_limit(&t)))
+                .unwrap_or(DEFAULT_PAGE_SIZE),
+        }
+    }
 }
 
 fn parse_time(label: &str, text: &str) -> Result<DateTime<Utc>, String> {
@@ -130,7 +169,11 @@ impl ChangesForm {
     /// The filter the form asks for, with the page's cursor.
     pub(crate) fn filter(&self, params: &Params) -> Result<AuditLogFilter, Problems> {
         let mut problems = Problems::default();
-        params.nul_problems(&mut problems);
+        let window = Window::read(
+            params,
+            [&self.since, &self.until, &self.limit],
+            &mut problems,
+        );
         let filter = AuditLogFilter {
             schema: some(&self.schema),
             table: some(&self.table),
@@ -144,23 +187,13 @@ impl ChangesForm {
                 }))
             }),
             db_user_only: self.db_user_only,
-            since: some(&self.since).and_then(|t| problems.check(parse_time("since", &t))),
-            until: some(&self.until).and_then(|t| problems.check(parse_time("until", &t))),
-            before_id: params
-                .get(BEFORE)
-                .and_then(|t| problems.check(parse_id("before", t))),
-            after_id: params
-                .get(AFTER)
-                .and_then(|t| problems.check(parse_id("after", t))),
-            limit: some(&self.limit)
-                .and_then(|t| problems.check(parse_limit(&t)))
-                .unwrap_or(DEFAULT_PAGE_SIZE),
+            since: window.since,
+            until: window.until,
+            before_id: window.before_id,
+            after_id: window.after_id,
+            limit: window.limit,
         };
-        if problems.0.is_empty() {
-            Ok(filter)
-        } else {
-            Err(problems)
-        }
+        problems.or(filter)
     }
 
     /// The form's values as query pairs (blank ones left out), for links that keep them.
@@ -213,7 +246,11 @@ impl RequestsForm {
     /// The filter the form asks for, with the page's cursor.
     pub(crate) fn filter(&self, params: &Params) -> Result<ApiLogFilter, Problems> {
         let mut problems = Problems::default();
-        params.nul_problems(&mut problems);
+        let window = Window::read(
+            params,
+            [&self.since, &self.until, &self.limit],
+            &mut problems,
+        );
         let slow = some(&self.slow_ms).and_then(|t| {
             problems.check(match t.parse::<f64>() {
                 Ok(ms) if ms.is_finite() && ms >= 0.0 => Ok(ms),
@@ -233,23 +270,13 @@ impl RequestsForm {
             user: some(&self.user),
             min_duration_ms: slow,
             request_id: None,
-            since: some(&self.since).and_then(|t| problems.check(parse_time("since", &t))),
-            until: some(&self.until).and_then(|t| problems.check(parse_time("until", &t))),
-            before_id: params
-                .get(BEFORE)
-                .and_then(|t| problems.check(parse_id("before", t))),
-            after_id: params
-                .get(AFTER)
-                .and_then(|t| problems.check(parse_id("after", t))),
-            limit: some(&self.limit)
-                .and_then(|t| problems.check(parse_limit(&t)))
-                .unwrap_or(DEFAULT_PAGE_SIZE),
+            since: window.since,
+            until: window.until,
+            before_id: window.before_id,
+            after_id: window.after_id,
+            limit: window.limit,
         };
-        if problems.0.is_empty() {
-            Ok(filter)
-        } else {
-            Err(problems)
-        }
+        problems.or(filter)
     }
 
     /// The form's values as query pairs, for links that keep them.
@@ -299,11 +326,7 @@ impl RecordKey {
         let after = params
             .get(AFTER)
             .and_then(|t| problems.check(parse_id("after", t)));
-        if problems.0.is_empty() {
-            Ok((key, before, after))
-        } else {
-            Err(problems)
-        }
+        problems.or((key, before, after))
     }
 
     pub(crate) fn pairs(&self) -> Vec<(&'static str, String)> {
@@ -356,7 +379,7 @@ mod tests {
         ));
         let problems = ChangesForm::read(&params).filter(&params).unwrap_err();
         assert_eq!(problems.0.len(), 5, "{:?}", problems.0);
-        assert!(problems.0[0].contains("request id"));
+        assert!(problems.0.iter().any(|p| p.contains("request id")));
     }
 
     #[test]
