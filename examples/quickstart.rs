@@ -438,7 +438,7 @@ async fn print_logs(
     let schema = settings.audit_schema.as_str();
     println!("\n== API log ({schema}.pg_api_audit_log) ==");
     println!(
-        "{:<8} {:<7} {:<14} {:>4} {:<6} {:<60} {}",
+        "{:<8} {:<7} {:<14} {:>4} {:<6} {:<60} {:<13}",
         "request", "method", "api", "code", "user", "request payload", "response body"
     );
     for (_, id) in request_ids {
@@ -461,7 +461,7 @@ async fn print_logs(
     }
     println!("\n== data audit log ({schema}.pg_audit_log) ==");
     println!(
-        "{:<8} {:<9} {:<16} {:<6} {:<6} {}",
+        "{:<8} {:<9} {:<18} {:<6} {:<6} {:<25}",
         "request", "operation", "table", "record", "user", "changed fields / new data"
     );
     for (_, id) in request_ids {
@@ -478,7 +478,7 @@ async fn print_logs(
                 row.new_data.clone()
             };
             println!(
-                "{:<8} {:<9} {:<16} {:<6} {:<6} {}",
+                "{:<8} {:<9} {:<18} {:<6} {:<6} {}",
                 &id.simple().to_string()[24..],
                 row.operation,
                 format!("{}.{}", row.schema_name, row.table_name),
