@@ -267,7 +267,7 @@ struct Args {
 fn parse_args() -> Result<Args, BoxError> {
     let mut args = Args {
         rounds: 5,
-        seconds: 1.0,
+        seconds: 0.5,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
