@@ -201,7 +201,7 @@ fn arg(name: &str, default: usize) -> usize {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let rounds = arg("--rounds", 5);
+    let rounds = arg("--rounds", 9);
     let requests = arg("--requests", 2000);
     let concurrency = arg("--concurrency", 16);
     let burst = arg("--burst", 100_000);
