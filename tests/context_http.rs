@@ -358,33 +358,3 @@ async fn an_explicit_context_applies_to_an_open_transaction_and_bad_ids_are_refu
         .unwrap();
     assert_eq!(still_there, 2);
 }
-
-#[tokio::test]
-async fn begin_inside_an_open_transaction_makes_a_savepoint_carrying_the_context() {
-    let db = TestDb::new("ctx_savepoint").await;
-    db.exec("CREATE TABLE t (id int PRIMARY KEY)").await;
-    migrate(
-        &db.pool,
-        &Settings::default(),
-        &TableRules::from_tables(&Tables::PUBLIC).unwrap(),
-    )
-    .await
-    .unwrap();
-    let pool = db.pool.clone();
-    scope(AuditContext::system("outer-job"), async move {
-        let mut outer = pool.begin().await.unwrap();
-        let mut inner = begin(&mut *outer).await.unwrap();
-        sqlx::query("INSERT INTO t VALUES (1)")
-            .execute(&mut *inner)
-            .await
-            .unwrap();
-        inner.commit().await.unwrap();
-        outer.commit().await.unwrap();
-    })
-    .await;
-    let by: Option<String> = sqlx::query_scalar("SELECT updated_by FROM audit.pg_audit_log")
-        .fetch_one(&db.pool)
-        .await
-        .unwrap();
-    assert_eq!(by.as_deref(), Some("outer-job"));
-}

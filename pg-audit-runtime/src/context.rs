@@ -310,24 +310,24 @@ pub fn current() -> Option<AuditContext> {
     CURRENT.try_with(Clone::clone).ok()
 }
 
-/// Something a transaction can be begun on: a pool, or a connection (one already in a
-/// transaction gets a savepoint, and the context is applied to it).
+/// Something a transaction can be begun on: a pool (`&pool`) or a connection
+/// (`&mut *conn` for a pooled connection, `&mut *tx` for a savepoint in an open transaction).
 pub trait Begin<'c>: Send {
-    /// Begins a transaction whose writes carry `ctx`, when given.
-    fn begin_audited(
+    /// Begins a transaction whose triggers see `context`, or a plain one when `None`.
+    fn begin_with_context(
         self,
-        ctx: Option<AuditContext>,
+        context: Option<AuditContext>,
     ) -> BoxFuture<'c, Result<Transaction<'c, Postgres>>>;
 }
 
 impl Begin<'static> for &PgPool {
-    fn begin_audited(
+    fn begin_with_context(
         self,
-        ctx: Option<AuditContext>,
+        context: Option<AuditContext>,
     ) -> BoxFuture<'static, Result<Transaction<'static, Postgres>>> {
         let pool = self.clone();
         Box::pin(async move {
-            Ok(match ctx {
+            Ok(match context {
                 Some(ctx) => pool.begin_with(ctx.begin_statement()).await?,
                 None => pool.begin().await?,
             })
@@ -336,20 +336,24 @@ impl Begin<'static> for &PgPool {
 }
 
 impl<'c> Begin<'c> for &'c mut PgConnection {
-    fn begin_audited(
+    fn begin_with_context(
         self,
-        ctx: Option<AuditContext>,
+        context: Option<AuditContext>,
     ) -> BoxFuture<'c, Result<Transaction<'c, Postgres>>> {
         Box::pin(async move {
-            match ctx {
-                // A savepoint cannot carry the settings in its own statement: apply them after.
-                Some(ctx) if self.is_in_transaction() => {
+            match context {
+                None => Ok(Connection::begin(self).await?),
+                Some(ctx) if !self.is_in_transaction() => {
+                    Ok(Connection::begin_with(self, ctx.begin_statement()).await?)
+                }
+                // Inside an open transaction sqlx opens a savepoint, which cannot be given a
+                // custom statement: the context follows in a second statement. Released, the
+                // savepoint leaves it on the enclosing transaction; rolled back, it goes too.
+                Some(ctx) => {
                     let mut savepoint = Connection::begin(self).await?;
                     ctx.apply(&mut savepoint).await?;
                     Ok(savepoint)
                 }
-                Some(ctx) => Ok(Connection::begin_with(self, ctx.begin_statement()).await?),
-                None => Ok(Connection::begin(self).await?),
             }
         })
     }
@@ -357,7 +361,9 @@ impl<'c> Begin<'c> for &'c mut PgConnection {
 
 /// Begins a transaction whose writes carry the audit context in scope (see [`scope`]): BEGIN
 /// and every `set_config(…, true)` go in one round trip. Outside any scope it is a plain
-/// transaction, and its writes are recorded as direct database writes.
+/// transaction, and its writes are recorded as direct database writes. On a connection that
+/// is already in a transaction it opens a savepoint and applies the context there (two round
+/// trips).
 ///
 /// ```no_run
 /// # async fn run(pool: sqlx::PgPool) -> pg_audit_runtime::Result<()> {
@@ -367,7 +373,7 @@ impl<'c> Begin<'c> for &'c mut PgConnection {
 /// # Ok(()) }
 /// ```
 pub async fn begin<'c>(on: impl Begin<'c>) -> Result<Transaction<'c, Postgres>> {
-    on.begin_audited(current()).await
+    on.begin_with_context(current()).await
 }
 
 #[cfg(test)]

@@ -15,6 +15,8 @@ mod migrate;
 mod names;
 mod registry;
 mod request;
+#[cfg(test)]
+mod snapshot_tests;
 pub mod sql;
 mod status;
 mod trigger;

@@ -61,3 +61,46 @@ fn mistakes_are_reported_with_a_message_each() {
         "table name is 64 bytes long; PostgreSQL names have at most 63"
     );
 }
+
+#[test]
+fn a_bare_excluded_name_covers_the_same_table_in_any_schema() {
+    assert_eq!(
+        error(quote!(schemas: [public, billing], exclude: [accounts], ignore: { billing.accounts: [seen] })),
+        "table `billing.accounts` is excluded, so it cannot also be in `ignore`: remove it from one of them"
+    );
+    // Excluding one schema's table leaves the others' masks meaningful.
+    assert!(super::expand(quote!(
+        schemas: [public, billing],
+        exclude: [billing.accounts],
+        mask: { accounts: [token] },
+    ))
+    .is_ok());
+}
+
+#[test]
+fn empty_lists_that_would_silently_do_nothing_are_refused() {
+    assert!(error(quote!(schemas: [])).starts_with("`schemas` lists no schema"));
+    assert_eq!(
+        error(quote!(mask: { accounts: [] })),
+        "`accounts` lists no column in `mask`: name its columns or remove it"
+    );
+    // An empty exclude list is harmless: nothing is excluded.
+    assert!(super::expand(quote!(exclude: [])).is_ok());
+}
+
+#[test]
+fn hostile_input_is_an_error_not_a_panic() {
+    assert_eq!(
+        error(quote!(exclude: ["a\0b"])),
+        "table name contains a NUL character"
+    );
+    assert!(!error(quote!(exclude: [1])).is_empty());
+    assert!(!error(quote!(mask: [a])).is_empty());
+    assert!(!error(quote!(mask: { a: x })).is_empty());
+    assert!(!error(quote!(schemas: public)).is_empty());
+    let huge = "é".repeat(32);
+    assert_eq!(
+        error(quote!(mask: { t: [#huge] })),
+        "column name is 64 bytes long; PostgreSQL names have at most 63"
+    );
+}

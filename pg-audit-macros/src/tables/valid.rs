@@ -18,7 +18,13 @@ pub(crate) fn check(declaration: &Declaration) -> syn::Result<()> {
             ));
         }
         match entry {
-            Entry::Schemas(_, names) => {
+            Entry::Schemas(key, names) => {
+                if names.is_empty() {
+                    errors.push(syn::Error::new(
+                        key.span(),
+                        "`schemas` lists no schema, so nothing would be audited: name at least one (leave the key out for `[public]`)",
+                    ));
+                }
                 names.iter().for_each(|n| errors.check(name(n, "schema")));
                 unique(
                     names.iter().map(|n| (n.value.clone(), n)),
@@ -37,6 +43,16 @@ pub(crate) fn check(declaration: &Declaration) -> syn::Result<()> {
             Entry::Mask(_, map) | Entry::Ignore(_, map) => {
                 for (t, columns) in &map.entries {
                     errors.check(table(t));
+                    if columns.is_empty() {
+                        errors.push(syn::Error::new(
+                            t.table.span,
+                            format!(
+                                "`{}` lists no column in `{}`: name its columns or remove it",
+                                t.display(),
+                                entry.key()
+                            ),
+                        ));
+                    }
                     columns.iter().for_each(|c| errors.check(name(c, "column")));
                     unique(
                         columns.iter().map(|c| (c.value.clone(), c)),
@@ -56,7 +72,8 @@ pub(crate) fn check(declaration: &Declaration) -> syn::Result<()> {
     errors.finish()
 }
 
-/// A table both excluded and masked or ignored: the rule could never apply.
+/// A table both excluded and masked or ignored: the rule could never apply. A bare excluded
+/// name excludes that table in every schema, so it also covers `schema.table` entries.
 fn excluded_and_configured(declaration: &Declaration, errors: &mut Errors) {
     let excluded: Vec<&TableName> = declaration
         .entries
@@ -75,7 +92,7 @@ fn excluded_and_configured(declaration: &Declaration, errors: &mut Errors) {
             _ => continue,
         };
         for (t, _) in &map.entries {
-            if excluded.iter().any(|e| e.key() == t.key()) {
+            if excluded.iter().any(|e| covers(e, t)) {
                 errors.push(syn::Error::new(
                     t.table.span,
                     format!("table `{}` is excluded, so it cannot also be in `{key}`: remove it from one of them", t.display()),
@@ -83,6 +100,14 @@ fn excluded_and_configured(declaration: &Declaration, errors: &mut Errors) {
             }
         }
     }
+}
+
+/// Whether excluding `excluded` excludes every table `configured` names.
+fn covers(excluded: &TableName, configured: &TableName) -> bool {
+    let (excluded_schema, excluded_name) = excluded.key();
+    let (configured_schema, configured_name) = configured.key();
+    excluded_name == configured_name
+        && (excluded_schema.is_none() || excluded_schema == configured_schema)
 }
 
 fn table(t: &TableName) -> syn::Result<()> {
