@@ -54,6 +54,17 @@ async fn stream(State(state): State<AppState>) -> Response {
     Response::new(Body::from_stream(chunks))
 }
 
+async fn endless(_body: Bytes) -> Response {
+    let chunks = futures_util::stream::unfold(0u64, |n| async move {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        Some((
+            Ok::<_, std::convert::Infallible>(Bytes::from(format!("data: {n}\n\n"))),
+            n + 1,
+        ))
+    });
+    Response::new(Body::from_stream(chunks))
+}
+
 #[pg_audit::audited_handler(user = "clerk", name = "orders.create")]
 async fn create_order(
     State(state): State<AppState>,
@@ -101,6 +112,7 @@ async fn start(db: &TestDb, settings: Settings) -> Server {
         .route("/items/logged", get(items_logged))
         .route("/boom", post(boom))
         .route("/stream", post(stream))
+        .route("/endless", post(endless))
         .route("/orders", post(create_order))
         .route("/admin/users", post(echo_len))
         .route("/administrators", post(echo_len))
@@ -443,6 +455,34 @@ async fn streaming_response_is_not_buffered() {
     let rows = server.rows(&db).await;
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].response_code, 200);
+    assert_eq!(
+        rows[0].response_body,
+        Some(json!({"raw": "Non-JSON payload"}))
+    );
+}
+
+#[tokio::test]
+async fn response_dropped_by_the_client_mid_stream_is_still_logged() {
+    let db = TestDb::new("layer_abort").await;
+    let server = start(&db, Settings::default()).await;
+    let mut reply = server.post("/endless", "{\"a\": 1}").await;
+    let first = reply.chunk().await.expect("chunk").expect("first chunk");
+    assert!(first.starts_with(b"data: 0"));
+    drop(reply); // the client goes away; the stream never ends
+    let logged = http_support::eventually(Duration::from_secs(20), || async {
+        let stats = server.audit.stats();
+        stats.queued + stats.written == 1
+    })
+    .await;
+    assert!(
+        logged,
+        "the dropped body queued its row: {:?}",
+        server.audit.stats()
+    );
+    let rows = server.rows(&db).await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].api_name.as_deref(), Some("/endless"));
+    assert_eq!(rows[0].request_payload, Some(json!({"a": 1})));
     assert_eq!(
         rows[0].response_body,
         Some(json!({"raw": "Non-JSON payload"}))

@@ -176,3 +176,29 @@ async fn shutdown_with_the_database_unreachable_waits_a_bounded_time_and_reports
     assert_eq!((stats.written, stats.queued), (0, 0));
     assert_eq!(count(&db).await, 0);
 }
+
+#[tokio::test]
+async fn dropping_the_audit_handle_keeps_the_writer_running_under_the_app() {
+    let db = TestDb::new("writer_handle_dropped").await;
+    let audit = Audit::builder(db.pool.clone())
+        .settings(fast_settings())
+        .start()
+        .await
+        .expect("start audit");
+    let app = Router::new()
+        .route("/echo", post(echo))
+        .layer(audit.layer());
+    drop(audit);
+    let base = serve(app).await;
+    let client = reqwest::Client::new();
+    for _ in 0..3 {
+        let reply = client
+            .post(format!("{base}/echo"))
+            .body("{}")
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(reply.status(), 200);
+    }
+    assert!(eventually(Duration::from_secs(10), || async { count(&db).await == 3 }).await);
+}

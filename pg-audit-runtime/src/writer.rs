@@ -85,6 +85,9 @@ pub(crate) struct WriterHandle {
     sender: mpsc::Sender<ApiLogRow>,
     counters: Arc<Counters>,
     started: Instant,
+    /// Keeps the stop signal open while any layer lives, so that dropping the `Audit` handle
+    /// without calling `shutdown` does not stop the writer under a running app.
+    _stop: Arc<watch::Sender<Option<Instant>>>,
 }
 
 impl WriterHandle {
@@ -125,7 +128,7 @@ impl WriterHandle {
 #[derive(Debug)]
 pub(crate) struct Writer {
     pub(crate) handle: WriterHandle,
-    stop: watch::Sender<Option<Instant>>,
+    stop: Arc<watch::Sender<Option<Instant>>>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -144,12 +147,14 @@ impl Writer {
         let (sender, receiver) = mpsc::channel(config.capacity.max(1));
         let counters = Arc::new(Counters::default());
         let (stop, stop_rx) = watch::channel(None);
+        let stop = Arc::new(stop);
         let task = tokio::spawn(run(pool, config, receiver, counters.clone(), stop_rx));
         Writer {
             handle: WriterHandle {
                 sender,
                 counters,
                 started: Instant::now(),
+                _stop: stop.clone(),
             },
             stop,
             task,

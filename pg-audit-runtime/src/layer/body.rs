@@ -201,3 +201,47 @@ where
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn capture_keeps_a_bounded_prefix_of_a_ten_megabyte_body() {
+        let mut capture = Capture::new(10_001);
+        let chunk = vec![7u8; 64 * 1024];
+        let mut sent = 0usize;
+        while sent < 10_000_000 {
+            let n = chunk.len().min(10_000_000 - sent);
+            capture.push(&chunk[..n]);
+            sent += n;
+        }
+        assert_eq!(capture.total, 10_000_000);
+        assert_eq!(capture.prefix.len(), 10_001);
+        assert!(capture.prefix.capacity() < 64 * 1024 + 10_001);
+    }
+
+    #[test]
+    fn capture_body_passes_every_byte_through() {
+        use http_body_util::BodyExt;
+        let shared = Arc::new(Mutex::new(Capture::new(5)));
+        let body = CaptureBody::new(
+            http_body_util::Full::new(Bytes::from_static(b"0123456789")),
+            Some(shared.clone()),
+        );
+        let collected = block_on(body.collect());
+        assert_eq!(&collected.unwrap().to_bytes()[..], b"0123456789");
+        let capture = shared.lock().unwrap();
+        assert_eq!(
+            (capture.prefix.as_slice(), capture.total),
+            (&b"01234"[..], 10)
+        );
+    }
+
+    fn block_on<F: std::future::Future>(future: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime")
+            .block_on(future)
+    }
+}
