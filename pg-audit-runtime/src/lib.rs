@@ -44,5 +44,5 @@ pub mod viewer;
 mod writer;
 pub use audit::{Audit, AuditBuilder, DEFAULT_SHUTDOWN_TIMEOUT};
 pub use layer::{AuditLayer, AuditService};
-pub use mask::{Masker, MASKED_VALUE};
+pub use mask::Masker;
 pub use writer::WriterStats;

@@ -4,9 +4,6 @@
 
 use serde_json::Value;
 
-/// The value stored in place of a sensitive key's value.
-pub const MASKED_VALUE: &str = "********";
-
 /// Masks the values of sensitive keys in JSON documents.
 ///
 /// ```
@@ -64,7 +61,7 @@ impl Masker {
                     }
                     for (key, v) in map.iter_mut() {
                         if self.is_sensitive(key) {
-                            *v = Value::String(MASKED_VALUE.into());
+                            *v = Value::String(crate::MASK.into());
                         } else {
                             stack.push(v);
                         }
