@@ -361,3 +361,26 @@ async fn a_new_partition_makes_the_parent_stale_until_attached() {
         .unwrap();
     assert_eq!(names, ["m"]);
 }
+
+#[tokio::test]
+async fn a_table_audited_by_another_audit_schema_is_a_clear_error() {
+    let db = setup("att_two_schemas").await;
+    let other = Settings {
+        audit_schema: "audit_b".into(),
+        ..Settings::default()
+    };
+    let error = pg_audit::migrate(&db.pool, &other, &public())
+        .await
+        .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("already has the audit triggers of audit schema audit"),
+        "{error}"
+    );
+    assert_eq!(
+        trigger_count(&db, "orders").await,
+        5,
+        "the first audit schema's triggers are untouched"
+    );
+}
