@@ -47,22 +47,26 @@ BEGIN
             ip_address, updated_by, is_db_user, db_user, application_name,
             api_name, http_method, request_id, transaction_id, context
         )
+        -- The context once per statement (inlined, it would be evaluated per row).
+        WITH c AS MATERIALIZED (SELECT * FROM {{schema}}.pg_audit_context())
         SELECT {{table_schema}}, {{table_name}}, 'INSERT', {{inserted_data}}, {{inserted_record_id}},
                c.ip_address, c.user_id, c.is_db_user, c.db_user, c.application_name,
                c.api_name, c.http_method, c.request_id, c.transaction_id, c.context
         FROM (SELECT to_jsonb(t) AS j FROM pg_audit_new AS t OFFSET 0) AS r
-        CROSS JOIN {{schema}}.pg_audit_context() AS c;
+        CROSS JOIN c;
     ELSIF TG_OP = 'DELETE' THEN
         INSERT INTO {{schema}}.pg_audit_log (
             schema_name, table_name, operation, old_data, record_id,
             ip_address, updated_by, is_db_user, db_user, application_name,
             api_name, http_method, request_id, transaction_id, context
         )
+        -- The context once per statement (inlined, it would be evaluated per row).
+        WITH c AS MATERIALIZED (SELECT * FROM {{schema}}.pg_audit_context())
         SELECT {{table_schema}}, {{table_name}}, 'DELETE', {{inserted_data}}, {{inserted_record_id}},
                c.ip_address, c.user_id, c.is_db_user, c.db_user, c.application_name,
                c.api_name, c.http_method, c.request_id, c.transaction_id, c.context
         FROM (SELECT to_jsonb(t) AS j FROM pg_audit_old AS t OFFSET 0) AS r
-        CROSS JOIN {{schema}}.pg_audit_context() AS c;
+        CROSS JOIN c;
     ELSIF TG_OP = 'UPDATE' THEN
         -- Set by the key-change trigger of this statement (same trigger depth) when it noted
         -- moved keys; a forged flag only costs a lookup in the (owner-only) moved-keys table.

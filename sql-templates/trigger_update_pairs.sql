@@ -16,6 +16,8 @@
                 ip_address, updated_by, is_db_user, db_user, application_name,
                 api_name, http_method, request_id, transaction_id, context
             )
+            -- The context once per statement (inlined, it would be evaluated per row).
+            WITH c AS MATERIALIZED (SELECT * FROM {{schema}}.pg_audit_context())
             SELECT {{table_schema}}, {{table_name}}, 'UPDATE', {{old_data}}, {{new_data}}, to_jsonb(x.changed), {{record_id}},
                    c.ip_address, c.user_id, c.is_db_user, c.db_user, c.application_name,
                    c.api_name, c.http_method, c.request_id, c.transaction_id, c.context
@@ -33,5 +35,5 @@
                 )
                 OFFSET 0
             ) AS x
-            CROSS JOIN {{schema}}.pg_audit_context() AS c
+            CROSS JOIN c
             WHERE x.changed <> '{}' OR {{keep_noop}};

@@ -5,13 +5,22 @@ mod common;
 
 use common::TestDb;
 use pg_audit::{
-    attach, migrate, status, ActionKind, AttachOptions, Error, Settings, TablePattern, TableRef,
-    TableRules, TableState, Tables,
+    attach, migrate, status, ActionKind, AttachOptions, Error, Settings, TablePattern, TableRules,
+    TableState, Tables,
 };
 use std::time::{Duration, Instant};
 
 fn public() -> TableRules {
     TableRules::from_tables(&Tables::PUBLIC).unwrap()
+}
+
+/// One attach run with the default settings.
+async fn run(
+    db: &TestDb,
+    rules: &TableRules,
+    options: &AttachOptions,
+) -> pg_audit::Result<pg_audit::AttachPlan> {
+    attach(&db.pool, &Settings::default(), rules, options).await
 }
 
 fn kinds(plan: &pg_audit::AttachPlan) -> Vec<(String, ActionKind)> {
@@ -43,14 +52,9 @@ async fn trigger_count(db: &TestDb, table: &str) -> i64 {
 #[tokio::test]
 async fn a_second_attach_with_no_change_does_nothing() {
     let db = setup("att_idem").await;
-    let plan = attach(
-        &db.pool,
-        &Settings::default(),
-        &public(),
-        &AttachOptions::default(),
-    )
-    .await
-    .unwrap();
+    let plan = run(&db, &public(), &AttachOptions::default())
+        .await
+        .unwrap();
     assert!(!plan.has_changes(), "{plan}");
     assert_eq!(
         kinds(&plan),
@@ -70,9 +74,7 @@ async fn a_dry_run_reports_the_plan_and_changes_nothing() {
         exclude: vec![TablePattern::parse("orders").unwrap()],
         ..Default::default()
     };
-    let plan = attach(&db.pool, &Settings::default(), &public(), &options)
-        .await
-        .unwrap();
+    let plan = run(&db, &public(), &options).await.unwrap();
     assert!(!plan.applied);
     assert_eq!(
         plan.action("public", "fresh").unwrap().kind,
@@ -94,23 +96,16 @@ async fn an_excluded_table_loses_its_triggers_and_stays_excluded_until_included(
         exclude: vec![TablePattern::parse("public.sessions").unwrap()],
         ..Default::default()
     };
-    let plan = attach(&db.pool, &Settings::default(), &public(), &exclude)
-        .await
-        .unwrap();
+    let plan = run(&db, &public(), &exclude).await.unwrap();
     assert_eq!(
         plan.action("public", "sessions").unwrap().kind,
         ActionKind::Drop
     );
     assert_eq!(trigger_count(&db, "sessions").await, 0);
     // A later plain attach keeps it excluded.
-    let plan = attach(
-        &db.pool,
-        &Settings::default(),
-        &public(),
-        &AttachOptions::default(),
-    )
-    .await
-    .unwrap();
+    let plan = run(&db, &public(), &AttachOptions::default())
+        .await
+        .unwrap();
     assert_eq!(
         plan.action("public", "sessions").unwrap().kind,
         ActionKind::Excluded
@@ -121,9 +116,7 @@ async fn an_excluded_table_loses_its_triggers_and_stays_excluded_until_included(
         include: vec![TablePattern::parse("sessions").unwrap()],
         ..Default::default()
     };
-    let plan = attach(&db.pool, &Settings::default(), &public(), &include)
-        .await
-        .unwrap();
+    let plan = run(&db, &public(), &include).await.unwrap();
     assert_eq!(
         plan.action("public", "sessions").unwrap().kind,
         ActionKind::Create
@@ -134,24 +127,9 @@ async fn an_excluded_table_loses_its_triggers_and_stays_excluded_until_included(
 #[tokio::test]
 async fn declared_exclusions_and_the_settings_list_drop_triggers_too() {
     let db = setup("att_declared").await;
-    static DECLARED: Tables = Tables {
-        schemas: &["public"],
-        exclude: &[TableRef {
-            schema: None,
-            name: "sessions",
-        }],
-        mask: &[],
-        ignore: &[],
-    };
+    static DECLARED: Tables = pg_audit::audit_tables! { exclude: [sessions] };
     let rules = TableRules::from_tables(&DECLARED).unwrap();
-    let plan = attach(
-        &db.pool,
-        &Settings::default(),
-        &rules,
-        &AttachOptions::default(),
-    )
-    .await
-    .unwrap();
+    let plan = run(&db, &rules, &AttachOptions::default()).await.unwrap();
     assert_eq!(
         plan.action("public", "sessions").unwrap().kind,
         ActionKind::Drop
@@ -177,14 +155,9 @@ async fn declared_exclusions_and_the_settings_list_drop_triggers_too() {
         plan.action("public", "sessions").unwrap().kind,
         ActionKind::Create
     );
-    let plan = attach(
-        &db.pool,
-        &Settings::default(),
-        &public(),
-        &AttachOptions::default(),
-    )
-    .await
-    .unwrap();
+    let plan = run(&db, &public(), &AttachOptions::default())
+        .await
+        .unwrap();
     assert_eq!(
         kinds(&plan),
         [
@@ -197,27 +170,9 @@ async fn declared_exclusions_and_the_settings_list_drop_triggers_too() {
 #[tokio::test]
 async fn changed_rules_a_disabled_trigger_or_a_new_table_are_planned_and_fixed() {
     let db = setup("att_stale").await;
-    static MASKED: Tables = Tables {
-        schemas: &["public"],
-        exclude: &[],
-        mask: &[(
-            TableRef {
-                schema: None,
-                name: "orders",
-            },
-            &["secret"],
-        )],
-        ignore: &[],
-    };
+    static MASKED: Tables = pg_audit::audit_tables! { mask: { orders: [secret] } };
     let masked = TableRules::from_tables(&MASKED).unwrap();
-    let plan = attach(
-        &db.pool,
-        &Settings::default(),
-        &masked,
-        &AttachOptions::default(),
-    )
-    .await
-    .unwrap();
+    let plan = run(&db, &masked, &AttachOptions::default()).await.unwrap();
     assert_eq!(
         plan.action("public", "orders").unwrap().kind,
         ActionKind::Replace
@@ -247,14 +202,7 @@ async fn changed_rules_a_disabled_trigger_or_a_new_table_are_planned_and_fixed()
     assert_eq!(state("sessions"), TableState::Stale);
     assert_eq!(state("later"), TableState::NotAudited);
     assert_eq!(state("orders"), TableState::Audited);
-    let plan = attach(
-        &db.pool,
-        &Settings::default(),
-        &masked,
-        &AttachOptions::default(),
-    )
-    .await
-    .unwrap();
+    let plan = run(&db, &masked, &AttachOptions::default()).await.unwrap();
     assert_eq!(
         plan.action("public", "sessions").unwrap().kind,
         ActionKind::Replace
@@ -274,9 +222,8 @@ async fn changed_rules_a_disabled_trigger_or_a_new_table_are_planned_and_fixed()
 #[tokio::test]
 async fn remove_drops_every_trigger_and_a_later_attach_restores_the_rules() {
     let db = setup("att_remove").await;
-    let plan = attach(
-        &db.pool,
-        &Settings::default(),
+    let plan = run(
+        &db,
         &public(),
         &AttachOptions {
             remove: true,
@@ -293,14 +240,9 @@ async fn remove_drops_every_trigger_and_a_later_attach_restores_the_rules() {
             .unwrap();
     assert_eq!((trigger_count(&db, "orders").await, functions), (0, 0));
     db.exec("INSERT INTO orders VALUES (1, 'x')").await;
-    let plan = attach(
-        &db.pool,
-        &Settings::default(),
-        &public(),
-        &AttachOptions::default(),
-    )
-    .await
-    .unwrap();
+    let plan = run(&db, &public(), &AttachOptions::default())
+        .await
+        .unwrap();
     assert!(plan.actions.iter().all(|a| a.kind == ActionKind::Create));
 }
 
@@ -309,14 +251,9 @@ async fn a_renamed_or_dropped_table_is_handled() {
     let db = setup("att_rename").await;
     db.exec("ALTER TABLE orders RENAME TO purchases; DROP TABLE sessions;")
         .await;
-    let plan = attach(
-        &db.pool,
-        &Settings::default(),
-        &public(),
-        &AttachOptions::default(),
-    )
-    .await
-    .unwrap();
+    let plan = run(&db, &public(), &AttachOptions::default())
+        .await
+        .unwrap();
     assert_eq!(kinds(&plan), [("purchases".into(), ActionKind::Replace)]);
     db.exec("INSERT INTO purchases VALUES (1, 'x')").await;
     let names: Vec<String> = sqlx::query_scalar("SELECT table_name FROM audit.pg_audit_log")
@@ -339,28 +276,14 @@ async fn mistakes_in_rules_or_options_are_clear_errors() {
         exclude: vec![TablePattern::parse("nosuch").unwrap()],
         ..Default::default()
     };
-    let error = attach(&db.pool, &Settings::default(), &public(), &unknown)
-        .await
-        .unwrap_err();
+    let error = run(&db, &public(), &unknown).await.unwrap_err();
     assert_eq!(
         error.to_string(),
         "unknown table nosuch: no such table in the audited schemas"
     );
-    static TYPO: Tables = Tables {
-        schemas: &["public"],
-        exclude: &[],
-        mask: &[(
-            TableRef {
-                schema: None,
-                name: "orders",
-            },
-            &["secrte"],
-        )],
-        ignore: &[],
-    };
-    let error = attach(
-        &db.pool,
-        &Settings::default(),
+    static TYPO: Tables = pg_audit::audit_tables! { mask: { orders: [secrte] } };
+    let error = run(
+        &db,
         &TableRules::from_tables(&TYPO).unwrap(),
         &AttachOptions::default(),
     )
@@ -372,21 +295,9 @@ async fn mistakes_in_rules_or_options_are_clear_errors() {
             .contains("masked column secrte does not exist in table public.orders"),
         "{error}"
     );
-    static KEY: Tables = Tables {
-        schemas: &["public"],
-        exclude: &[],
-        mask: &[(
-            TableRef {
-                schema: None,
-                name: "orders",
-            },
-            &["id"],
-        )],
-        ignore: &[],
-    };
-    let error = attach(
-        &db.pool,
-        &Settings::default(),
+    static KEY: Tables = pg_audit::audit_tables! { mask: { orders: [id] } };
+    let error = run(
+        &db,
         &TableRules::from_tables(&KEY).unwrap(),
         &AttachOptions::default(),
     )
@@ -440,18 +351,36 @@ async fn a_new_partition_makes_the_parent_stale_until_attached() {
         .await;
     let report = status(&db.pool, &Settings::default()).await.unwrap();
     assert_eq!(report.tables[0].state, TableState::Stale);
-    attach(
-        &db.pool,
-        &Settings::default(),
-        &public(),
-        &AttachOptions::default(),
-    )
-    .await
-    .unwrap();
+    run(&db, &public(), &AttachOptions::default())
+        .await
+        .unwrap();
     db.exec("INSERT INTO m2 VALUES (1, 2)").await;
     let names: Vec<String> = sqlx::query_scalar("SELECT table_name FROM audit.pg_audit_log")
         .fetch_all(&db.pool)
         .await
         .unwrap();
     assert_eq!(names, ["m"]);
+}
+
+#[tokio::test]
+async fn a_table_audited_by_another_audit_schema_is_a_clear_error() {
+    let db = setup("att_two_schemas").await;
+    let other = Settings {
+        audit_schema: "audit_b".into(),
+        ..Settings::default()
+    };
+    let error = pg_audit::migrate(&db.pool, &other, &public())
+        .await
+        .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("already has the audit triggers of audit schema audit"),
+        "{error}"
+    );
+    assert_eq!(
+        trigger_count(&db, "orders").await,
+        5,
+        "the first audit schema's triggers are untouched"
+    );
 }

@@ -210,6 +210,17 @@ pub(crate) async fn plan(
     }
     let entries = registry::load(conn, audit_schema).await?;
     let present = catalog::load_triggers(conn, audit_schema).await?;
+    if let Some((table, other)) =
+        catalog::foreign_audit_triggers(conn, &schemas, audit_schema).await?
+    {
+        return Err(Error::invalid(
+            "audit schema",
+            format!(
+                "table {table} already has the audit triggers of audit schema {other}; remove them first \
+                 (`pg-audit --audit-schema {other} attach --remove`) or keep using that audit schema"
+            ),
+        ));
+    }
     let functions = catalog::load_functions(conn, audit_schema).await?;
     let declared = DeclaredSettings {
         schemas: declared_schemas,

@@ -4,7 +4,8 @@
 use crate::error::Result;
 use crate::names::QualifiedName;
 use crate::sql::templates::{
-    CatalogAuditFunctions, CatalogAuditTriggers, CatalogPartitions, CatalogTables,
+    CatalogAuditFunctions, CatalogAuditTriggers, CatalogForeignAuditTriggers, CatalogPartitions,
+    CatalogTables,
 };
 use sqlx::PgConnection;
 
@@ -147,4 +148,21 @@ pub(crate) async fn load_functions(
         .bind(audit_schema)
         .fetch_all(&mut *conn)
         .await?)
+}
+
+/// A table of `schemas` carrying another audit schema's triggers, if any: `(table, that
+/// audit schema)`. Ours could not be created beside them.
+pub(crate) async fn foreign_audit_triggers(
+    conn: &mut PgConnection,
+    schemas: &[String],
+    audit_schema: &str,
+) -> Result<Option<(QualifiedName, String)>> {
+    let row: Option<(String, String, String)> = CatalogForeignAuditTriggers
+        .render()
+        .query_as()
+        .bind(schemas)
+        .bind(audit_schema)
+        .fetch_optional(conn)
+        .await?;
+    Ok(row.map(|(schema, table, other)| (QualifiedName::new(schema, table), other)))
 }

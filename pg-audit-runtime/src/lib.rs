@@ -15,6 +15,8 @@ mod migrate;
 mod names;
 mod registry;
 mod request;
+#[cfg(test)]
+mod snapshot_tests;
 pub mod sql;
 mod status;
 mod trigger;
@@ -34,5 +36,13 @@ pub use names::{check_identifier, QualifiedName, TablePattern, MAX_IDENTIFIER_BY
 pub use request::{HandlerAnnotations, RequestAudit};
 pub use status::{registered_rules, status, StatusReport, TableState, TableStatus};
 pub use trigger::MASK;
+mod audit;
+pub mod layer;
+mod mask;
 pub mod query;
 pub mod viewer;
+mod writer;
+pub use audit::{Audit, AuditBuilder, DEFAULT_SHUTDOWN_TIMEOUT};
+pub use layer::{AuditLayer, AuditService};
+pub use mask::Masker;
+pub use writer::WriterStats;

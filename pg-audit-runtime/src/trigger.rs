@@ -14,7 +14,7 @@ use crate::sql::templates::{
 };
 use crate::sql::Sql;
 
-/// The value recorded for a masked column.
+/// The value recorded for a masked column, and for a sensitive key in a logged body.
 pub const MASK: &str = "********";
 
 /// The rules applied to one audited table.

@@ -49,6 +49,17 @@ pub struct ViewerSource {
     audit_schema: Arc<str>,
 }
 
+/// The viewer reads what a running [`Audit`](crate::Audit) writes: its pool and audit schema
+/// (already validated when the `Audit` started).
+impl From<&crate::Audit> for ViewerSource {
+    fn from(audit: &crate::Audit) -> Self {
+        ViewerSource {
+            pool: audit.pool().clone(),
+            audit_schema: audit.settings().audit_schema.as_str().into(),
+        }
+    }
+}
+
 impl ViewerSource {
     /// Reads the audit tables in `audit_schema` through `pool`.
     ///

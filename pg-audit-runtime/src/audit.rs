@@ -1,0 +1,191 @@
+//! The application's handle on pg-audit: created once at start-up, it migrates the audit
+//! schema, attaches triggers to the declared tables, starts the API-log writer and hands out
+//! the [`AuditLayer`].
+
+use crate::attach::{attach, AttachOptions};
+use crate::config::{Settings, TableRules, Tables};
+use crate::error::Result;
+use crate::layer::{AuditLayer, LayerConfig};
+use crate::migrate::migrate;
+use crate::writer::{Writer, WriterConfig, WriterStats};
+use sqlx::PgPool;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+/// How long [`Audit::shutdown`] waits for an unreachable database by default.
+pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// pg-audit in a running application. Cloning is cheap (it is shared).
+///
+/// ```no_run
+/// # async fn run(pool: sqlx::PgPool) -> pg_audit_runtime::Result<()> {
+/// use pg_audit_runtime::{Audit, Settings, Tables};
+/// static TABLES: Tables = Tables::PUBLIC;
+/// let audit = Audit::builder(pool).tables(&TABLES).settings(Settings::default()).start().await?;
+/// let app: axum::Router = axum::Router::new().layer(audit.layer());
+/// // … serve `app` with `into_make_service_with_connect_info::<std::net::SocketAddr>()` …
+/// let stats = audit.shutdown().await;
+/// assert_eq!(stats.lost, 0);
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Audit {
+    inner: Arc<AuditInner>,
+}
+
+#[derive(Debug)]
+struct AuditInner {
+    pool: PgPool,
+    settings: Settings,
+    layer: Arc<LayerConfig>,
+    writer: Mutex<Option<Writer>>,
+    final_stats: Mutex<Option<WriterStats>>,
+    shutdown_timeout: Duration,
+}
+
+/// Configures and starts an [`Audit`]; from [`Audit::builder`].
+#[derive(Debug, Clone)]
+#[must_use = "call .start().await to start auditing"]
+pub struct AuditBuilder {
+    pool: PgPool,
+    writer_pool: Option<PgPool>,
+    tables: Tables,
+    settings: Settings,
+    shutdown_timeout: Duration,
+}
+
+impl Audit {
+    /// Starts configuring pg-audit on `pool` (used for migrations, attach and, unless
+    /// [`AuditBuilder::writer_pool`] says otherwise, the API-log writer).
+    pub fn builder(pool: PgPool) -> AuditBuilder {
+        AuditBuilder {
+            pool,
+            writer_pool: None,
+            tables: Tables::PUBLIC,
+            settings: Settings::default(),
+            shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
+        }
+    }
+
+    /// The tower layer logging API requests (add it with `Router::layer`).
+    pub fn layer(&self) -> AuditLayer {
+        AuditLayer::new(self.inner.layer.clone())
+    }
+
+    /// The writer's counters.
+    pub fn stats(&self) -> WriterStats {
+        if let Some(writer) = self
+            .inner
+            .writer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+        {
+            return writer.stats();
+        }
+        self.inner
+            .final_stats
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .unwrap_or_default()
+    }
+
+    /// Stops the writer after writing everything queued, waiting at most the shutdown
+    /// timeout (default 10 s) for an unreachable database; rows still unwritten then are
+    /// counted in [`WriterStats::lost`] and reported through `tracing`. Requests logged
+    /// after shutdown are counted as dropped. Calling it again returns the same counters.
+    pub async fn shutdown(&self) -> WriterStats {
+        let writer = self
+            .inner
+            .writer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        match writer {
+            Some(writer) => {
+                let stats = writer.shutdown(self.inner.shutdown_timeout).await;
+                *self
+                    .inner
+                    .final_stats
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner) = Some(stats);
+                stats
+            }
+            None => self.stats(),
+        }
+    }
+
+    /// The pool given to [`Audit::builder`].
+    pub fn pool(&self) -> &PgPool {
+        &self.inner.pool
+    }
+
+    /// The settings in force.
+    pub fn settings(&self) -> &Settings {
+        &self.inner.settings
+    }
+}
+
+impl AuditBuilder {
+    /// The audited tables (usually a `static` written with `audit_tables!`); default: every
+    /// table of `public`.
+    pub fn tables(mut self, tables: &Tables) -> Self {
+        self.tables = *tables;
+        self
+    }
+
+    /// The settings; default: `Settings::default()`.
+    pub fn settings(mut self, settings: Settings) -> Self {
+        self.settings = settings;
+        self
+    }
+
+    /// A separate pool for the API-log writer (e.g. smaller, or with its own timeouts).
+    pub fn writer_pool(mut self, pool: PgPool) -> Self {
+        self.writer_pool = Some(pool);
+        self
+    }
+
+    /// How long [`Audit::shutdown`] waits for an unreachable database before giving up on
+    /// the rows still queued.
+    pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
+        self.shutdown_timeout = timeout;
+        self
+    }
+
+    /// Applies pending migrations, attaches triggers to the declared tables (so tables
+    /// added since the last start are picked up) and starts the API-log writer on the
+    /// current tokio runtime.
+    pub async fn start(self) -> Result<Audit> {
+        self.settings.validate()?;
+        let rules = TableRules::from_tables(&self.tables)?.with_settings(&self.settings)?;
+        migrate(&self.pool, &self.settings, &rules).await?;
+        attach(
+            &self.pool,
+            &self.settings,
+            &rules,
+            &AttachOptions::default(),
+        )
+        .await?;
+        let writer = Writer::spawn(
+            self.writer_pool.unwrap_or_else(|| self.pool.clone()),
+            WriterConfig {
+                audit_schema: self.settings.audit_schema.clone(),
+                capacity: self.settings.writer_queue_capacity,
+                batch_size: self.settings.writer_batch_size,
+                flush_interval: self.settings.writer_flush_interval,
+            },
+        );
+        let layer = Arc::new(LayerConfig::new(&self.settings, writer.handle.clone()));
+        Ok(Audit {
+            inner: Arc::new(AuditInner {
+                pool: self.pool,
+                settings: self.settings,
+                layer,
+                writer: Mutex::new(Some(writer)),
+                final_stats: Mutex::new(None),
+                shutdown_timeout: self.shutdown_timeout,
+            }),
+        })
+    }
+}

@@ -1,0 +1,18 @@
+-- Writes a batch of API-log rows in one statement: one array parameter per column, all of
+-- the same length, unnested side by side (the API-log writer's only statement).
+-- @ident audit_schema      the audit schema
+INSERT INTO {{audit_schema}}.pg_api_audit_log
+    (request_id, api_name, http_method, request_payload, response_body, response_code,
+     user_id, ip_address, created_at, duration_ms)
+SELECT * FROM UNNEST(
+    $1::uuid[],
+    $2::text[],
+    $3::text[],
+    $4::jsonb[],
+    $5::jsonb[],
+    $6::integer[],
+    $7::text[],
+    $8::inet[],
+    $9::timestamptz[],
+    $10::double precision[]
+)
