@@ -319,11 +319,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         print_logs(&pool, audit.settings(), &request_ids).await?;
         println!("\nwriter: {stats:?}");
         println!(
-            "viewer: run `cargo run --example quickstart` and open http://127.0.0.1:3000/audit/ \
-             with `Authorization: Bearer <token from POST /login>`"
+            "viewer: run `cargo run --example quickstart` and open http://127.0.0.1:3000/audit \
+             with `Authorization: Bearer <token from POST /login>` \
+             (e.g. curl -H 'Authorization: Bearer <token>' http://127.0.0.1:3000/audit)"
         );
     } else {
-        println!("quickstart: serving on http://{addr} (viewer at http://{addr}/audit/, bearer token from POST /login {{\"username\": \"{USER}\", \"password\": \"{PASSWORD}\"}}); Ctrl-C stops");
+        println!("quickstart: serving on http://{addr} (viewer at http://{addr}/audit, bearer token from POST /login {{\"username\": \"{USER}\", \"password\": \"{PASSWORD}\"}}); Ctrl-C stops");
         server.await??;
         let stats = audit.shutdown().await;
         println!("quickstart: stopped; API-log writer: {stats:?}");
