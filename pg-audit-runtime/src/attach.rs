@@ -190,11 +190,7 @@ pub(crate) async fn plan(
     options: &AttachOptions,
 ) -> Result<PlannedWork> {
     let audit_schema = settings.audit_schema.as_str();
-    let declared_schemas = if rules.schemas.is_empty() {
-        vec!["public".to_string()]
-    } else {
-        rules.schemas.clone()
-    };
+    let declared_schemas = rules.schemas_or_public();
     let schemas = options
         .schemas
         .clone()
@@ -251,24 +247,22 @@ pub(crate) async fn plan(
         let on_table: Vec<&AttachedTrigger> =
             present.iter().filter(|t| belongs_to(t, table)).collect();
         let exclusion = exclusion(table, rules, options, entry);
-        let masked = rules.masked_columns(&table.name.schema, &table.name.name);
-        let ignored = rules.ignored_columns(&table.name.schema, &table.name.name);
-        check_columns(table, &masked, &ignored)?;
+        let rule = table_rule(table, rules, settings)?;
         let mut action = TableAction {
             table: table.name.clone(),
             kind: ActionKind::Unchanged,
             reason: String::new(),
             key_columns: table.key_columns.clone(),
-            masked_columns: masked.clone(),
-            ignored_columns: ignored.clone(),
+            masked_columns: rule.masked.clone(),
+            ignored_columns: rule.ignored.clone(),
         };
         let mut registry_entry = RegistryEntry {
             schema_name: table.name.schema.clone(),
             table_name: table.name.name.clone(),
             excluded: exclusion.is_some(),
             excluded_by: exclusion.as_ref().map(|(by, _)| by.to_string()),
-            masked_columns: masked.clone(),
-            ignored_columns: ignored.clone(),
+            masked_columns: rule.masked.clone(),
+            ignored_columns: rule.ignored.clone(),
             definition_hash: None,
         };
         if options.remove || exclusion.is_some() {
@@ -291,11 +285,6 @@ pub(crate) async fn plan(
                 registry_entry.excluded_by = entry.and_then(|e| e.excluded_by.clone());
             }
         } else {
-            let rule = TableRule {
-                masked,
-                ignored,
-                keep_noop_updates: settings.keep_noop_updates,
-            };
             let rendered = trigger::render_table(audit_schema, table, &rule);
             registry_entry.definition_hash = Some(rendered.definition_hash.clone());
             kept_functions.insert(rendered.function_name.clone());
@@ -426,6 +415,18 @@ fn exclusion(
     None
 }
 
+/// The rules one table is attached with, checked against its columns.
+fn table_rule(table: &TableInfo, rules: &TableRules, settings: &Settings) -> Result<TableRule> {
+    let masked = rules.masked_columns(&table.name.schema, &table.name.name);
+    let ignored = rules.ignored_columns(&table.name.schema, &table.name.name);
+    check_columns(table, &masked, &ignored)?;
+    Ok(TableRule {
+        masked,
+        ignored,
+        keep_noop_updates: settings.keep_noop_updates,
+    })
+}
+
 /// Masked and ignored columns must exist: a typo in a masked column would store the secret.
 fn check_columns(table: &TableInfo, masked: &[String], ignored: &[String]) -> Result<()> {
     for (column, role) in masked
@@ -511,11 +512,7 @@ fn describe_shape(table: &TableInfo, action: &TableAction) -> String {
 pub async fn attach_sql(pool: &PgPool, settings: &Settings, rules: &TableRules) -> Result<Sql> {
     settings.validate()?;
     let mut conn = pool.acquire().await?;
-    let schemas = if rules.schemas.is_empty() {
-        vec!["public".to_string()]
-    } else {
-        rules.schemas.clone()
-    };
+    let schemas = rules.schemas_or_public();
     let tables = catalog::load_tables(&mut conn, &schemas, &settings.audit_schema).await?;
     // Tables excluded with `attach --exclude` stay out of the export too.
     let excluded_by_command: Vec<QualifiedName> =
@@ -532,14 +529,7 @@ pub async fn attach_sql(pool: &PgPool, settings: &Settings, rules: &TableRules) 
     for table in tables.iter().filter(|t| {
         !rules.is_excluded(&t.name.schema, &t.name.name) && !excluded_by_command.contains(&t.name)
     }) {
-        let masked = rules.masked_columns(&table.name.schema, &table.name.name);
-        let ignored = rules.ignored_columns(&table.name.schema, &table.name.name);
-        check_columns(table, &masked, &ignored)?;
-        let rule = TableRule {
-            masked,
-            ignored,
-            keep_noop_updates: settings.keep_noop_updates,
-        };
+        let rule = table_rule(table, rules, settings)?;
         statements.push(trigger::render_table(&settings.audit_schema, table, &rule).create);
     }
     Ok(Sql::join(statements, "\n\n"))

@@ -219,6 +219,15 @@ impl TableRules {
         })
     }
 
+    /// The audited schemas: those declared, or `public` when none is.
+    pub fn schemas_or_public(&self) -> Vec<String> {
+        if self.schemas.is_empty() {
+            vec!["public".to_string()]
+        } else {
+            self.schemas.clone()
+        }
+    }
+
     /// Adds the tables excluded by [`Settings::excluded_tables`].
     pub fn with_settings(mut self, settings: &Settings) -> Result<Self> {
         for table in &settings.excluded_tables {
