@@ -2,11 +2,11 @@
 //! schema, attaches triggers to the declared tables, starts the API-log writer and hands out
 //! the [`AuditLayer`].
 
-use crate::attach::{attach, AttachOptions};
+use crate::schema::attach::{attach, AttachOptions};
 use crate::config::{Settings, TableRules, Tables};
 use crate::error::Result;
 use crate::layer::{AuditLayer, LayerConfig};
-use crate::migrate::migrate;
+use crate::schema::migrate::migrate;
 use crate::writer::{Writer, WriterConfig, WriterStats};
 use sqlx::PgPool;
 use std::sync::{Arc, Mutex, PoisonError};

@@ -1,48 +1,53 @@
-//! The runtime of pg-audit: SQL templates, migrations, attach/detach, request context, the
-//! axum layer, the API-log writer and the query API. Applications use it through the
-//! `pg-audit` facade crate.
+//! The runtime of pg-audit. Applications use it through the `pg-audit` facade crate, which
+//! re-exports what is public here. The crate reads as a map in four groups:
+//!
+//! - **schema lifecycle** — [`migrate`], [`attach`], [`status`]: the audit schema, the
+//!   triggers on the audited tables, and whether both match what the application declares;
+//! - **request attribution** — [`AuditContext`] and [`begin`] (who, from where, which
+//!   request, on the writing transaction), the `#[audited_handler]` support, the
+//!   [`AuditLayer`] and the API-log writer behind [`Audit`];
+//! - **reading** — the [`query`] API and the read-only [`viewer`];
+//! - **foundation** — SQL templates, identifiers, settings and the [`Error`] type.
 #![warn(missing_docs)]
 
-mod attach;
-mod catalog;
+// Schema lifecycle.
+mod schema;
+pub use schema::attach::{attach, attach_sql, ActionKind, AttachOptions, AttachPlan, TableAction};
+pub use schema::migrate::{migrate, migrate_zero, migration_files, MigrationReport};
+pub use schema::status::{registered_rules, status, StatusReport, TableState, TableStatus};
+pub use schema::trigger::MASK;
+
+// Request attribution.
+mod audit;
+mod context;
+pub mod layer;
+mod writer;
+pub use audit::{Audit, AuditBuilder, DEFAULT_SHUTDOWN_TIMEOUT};
+pub use context::{
+    begin, current, scope, AuditContext, Begin, MAX_CONTEXT_TEXT, MAX_EXTRA_CONTEXT,
+};
+pub use layer::handler::{__private, AuditUser};
+pub use layer::mask::Masker;
+pub use layer::request::{HandlerAnnotations, RequestAudit};
+pub use layer::{AuditLayer, AuditService};
+pub use writer::WriterStats;
+
+// Reading.
+pub mod query;
+pub mod viewer;
+
+// Foundation.
 mod config;
 mod connect;
-mod context;
 mod error;
-mod handler;
-mod lock;
-mod migrate;
 mod names;
-mod registry;
-mod request;
-#[cfg(test)]
-mod snapshot_tests;
 pub mod sql;
-mod status;
-mod trigger;
-
-pub use attach::{attach, attach_sql, ActionKind, AttachOptions, AttachPlan, TableAction};
 pub use config::{
     Settings, TableRef, TableRules, Tables, DEFAULT_SENSITIVE_FIELDS, MIGRATION_HISTORY_TABLES,
 };
 pub use connect::connect;
-pub use context::{
-    begin, current, scope, AuditContext, Begin, MAX_CONTEXT_TEXT, MAX_EXTRA_CONTEXT,
-};
 pub use error::{Error, Result};
-pub use handler::{__private, AuditUser};
-pub use migrate::{migrate, migrate_zero, migration_files, MigrationReport};
 pub use names::{check_identifier, QualifiedName, TablePattern, MAX_IDENTIFIER_BYTES};
-pub use request::{HandlerAnnotations, RequestAudit};
-pub use status::{registered_rules, status, StatusReport, TableState, TableStatus};
-pub use trigger::MASK;
-mod audit;
-pub mod layer;
-mod mask;
-pub mod query;
-pub mod viewer;
-mod writer;
-pub use audit::{Audit, AuditBuilder, DEFAULT_SHUTDOWN_TIMEOUT};
-pub use layer::{AuditLayer, AuditService};
-pub use mask::Masker;
-pub use writer::WriterStats;
+
+#[cfg(test)]
+mod snapshot_tests;

@@ -11,14 +11,17 @@
 //! `into_make_service_with_connect_info::<SocketAddr>()` or the address is not recorded.
 
 mod body;
+pub(crate) mod handler;
+pub(crate) mod mask;
+pub(crate) mod request;
 mod resolve;
 
 pub use body::{AuditBody, CaptureBody};
 
-use crate::mask::Masker;
-use crate::request::RequestAudit;
+use crate::layer::mask::Masker;
+use crate::layer::request::RequestAudit;
 use crate::writer::{ApiLogRow, WriterHandle};
-use crate::Settings;
+use crate::config::Settings;
 use axum::extract::{ConnectInfo, MatchedPath};
 use body::{Capture, LogGuard};
 use bytes::Bytes;

@@ -54,7 +54,7 @@ impl fmt::Display for Operation {
 }
 
 impl FromStr for Operation {
-    type Err = crate::Error;
+    type Err = crate::error::Error;
 
     /// Parses an operation name, in any case.
     ///
@@ -68,7 +68,7 @@ impl FromStr for Operation {
             .into_iter()
             .find(|op| op.as_str().eq_ignore_ascii_case(text.trim()))
             .ok_or_else(|| {
-                crate::Error::invalid(
+                crate::error::Error::invalid(
                     "operation",
                     "expected one of INSERT, UPDATE, DELETE, TRUNCATE",
                 )
@@ -137,7 +137,7 @@ impl fmt::Display for StatusClass {
 }
 
 impl FromStr for StatusClass {
-    type Err = crate::Error;
+    type Err = crate::error::Error;
 
     /// Parses `2xx` (or `2XX`, or just `2`).
     ///
@@ -152,7 +152,7 @@ impl FromStr for StatusClass {
             .into_iter()
             .find(|class| class.as_str().eq_ignore_ascii_case(text) || class.as_str()[..1] == *text)
             .ok_or_else(|| {
-                crate::Error::invalid("status class", "expected one of 1xx, 2xx, 3xx, 4xx, 5xx")
+                crate::error::Error::invalid("status class", "expected one of 1xx, 2xx, 3xx, 4xx, 5xx")
             })
     }
 }

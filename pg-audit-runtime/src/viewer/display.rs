@@ -2,7 +2,7 @@
 //! later by the templates) and each change as a field-level diff.
 
 use crate::query::AuditLogEntry;
-use crate::MASK;
+use crate::schema::trigger::MASK;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 

@@ -3,17 +3,17 @@
 //! in one transaction, under the migration lock and a lock timeout, so it never waits forever
 //! behind a long-running transaction; a second run with no change does nothing.
 
-use crate::catalog::{self, AttachedTrigger, TableInfo};
+use crate::schema::catalog::{self, AttachedTrigger, TableInfo};
 use crate::config::{Settings, TableRules};
 use crate::error::{Error, Result};
 use crate::names::{display_ident, QualifiedName, TablePattern};
-use crate::registry::{
+use crate::schema::registry::{
     self, DeclaredSettings, RegistryEntry, EXCLUDED_BY_COMMAND, EXCLUDED_BY_DECLARATION,
 };
 use crate::sql::templates::ContextFunctions;
 use crate::sql::Sql;
-use crate::trigger::{self, TableRule};
-use crate::{lock, migrate};
+use crate::schema::trigger::{self, TableRule};
+use crate::schema::{lock, migrate};
 use sqlx::{PgConnection, PgPool};
 use std::collections::BTreeSet;
 use std::fmt;

@@ -2,17 +2,17 @@
 //! serialized by an advisory lock so several replicas can run them at once, reversible to
 //! zero, and exportable as plain SQL files.
 
-use crate::attach::{self, AttachOptions, AttachPlan};
+use crate::schema::attach::{self, AttachOptions, AttachPlan};
 use crate::config::{Settings, TableRules};
 use crate::error::{Error, Result};
-use crate::lock;
+use crate::schema::lock;
 use crate::sql::templates::{
     AppendOnlyGuardBody, DropSchema, Migration0001Down, Migration0001Up, MigrationsApplied,
     MigrationsBootstrap, MigrationsRecord, MigrationsTeardown, PurgeBody, SchemaExists,
     TableExists,
 };
 use crate::sql::Sql;
-use crate::trigger;
+use crate::schema::trigger;
 use sqlx::{Acquire, PgConnection, PgPool};
 
 /// One migration.
@@ -181,8 +181,8 @@ pub async fn migrate_zero(pool: &PgPool, settings: &Settings) -> Result<Migratio
         return Ok(report);
     }
     let applied = applied_migrations(&mut tx, schema).await?;
-    let present = crate::catalog::load_triggers(&mut tx, schema).await?;
-    let functions = crate::catalog::load_functions(&mut tx, schema).await?;
+    let present = crate::schema::catalog::load_triggers(&mut tx, schema).await?;
+    let functions = crate::schema::catalog::load_functions(&mut tx, schema).await?;
     let drop = trigger::render_drop(schema, &present.iter().collect::<Vec<_>>(), &functions);
     if !drop.is_empty() {
         drop.execute(&mut *tx).await?;

@@ -1,10 +1,10 @@
 //! What is audited right now, compared with what the application declared.
 
-use crate::attach::{self, ActionKind, AttachOptions};
+use crate::schema::attach::{self, ActionKind, AttachOptions};
 use crate::config::{Settings, TableRules};
 use crate::error::Result;
 use crate::names::QualifiedName;
-use crate::registry;
+use crate::schema::registry;
 use sqlx::{PgConnection, PgPool};
 use std::fmt;
 
@@ -90,7 +90,7 @@ async fn registered_rules_on(
     conn: &mut PgConnection,
     settings: &Settings,
 ) -> Result<(TableRules, Settings)> {
-    crate::migrate::require_migrated(conn, &settings.audit_schema).await?;
+    crate::schema::migrate::require_migrated(conn, &settings.audit_schema).await?;
     let entries = registry::load(conn, &settings.audit_schema).await?;
     let declared = registry::load_settings(conn, &settings.audit_schema).await?;
     let declared = declared.unwrap_or_else(|| {

@@ -3,7 +3,7 @@
 //! function: values are taken from the row's jsonb by literal keys, so renaming or dropping
 //! a column never makes the trigger raise inside the user's write.
 
-use crate::catalog::{AttachedTrigger, TableInfo};
+use crate::schema::catalog::{AttachedTrigger, TableInfo};
 use crate::names::QualifiedName;
 use crate::sql::templates::{
     CreateKeyChangeTrigger, CreateRowTriggers, CreateStatementTriggers, CreateTruncateTrigger,

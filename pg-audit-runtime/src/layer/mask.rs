@@ -61,7 +61,7 @@ impl Masker {
                     }
                     for (key, v) in map.iter_mut() {
                         if self.is_sensitive(key) {
-                            *v = Value::String(crate::MASK.into());
+                            *v = Value::String(crate::schema::trigger::MASK.into());
                         } else {
                             stack.push(v);
                         }
@@ -84,7 +84,7 @@ mod tests {
 
     #[test]
     fn masks_at_any_depth_case_insensitively() {
-        let masker = Masker::new(crate::DEFAULT_SENSITIVE_FIELDS);
+        let masker = Masker::new(crate::config::DEFAULT_SENSITIVE_FIELDS);
         let mut v =
             json!({"a": [{"b": {"Api_Key": "k", "ok": 1}}], "SSN": {"x": 1}, "ßpassword": 2});
         masker.mask(&mut v);

@@ -2,7 +2,7 @@
 //! record and the handler's options, and handing the options to the layer.
 
 use crate::context::AuditContext;
-use crate::request::{HandlerAnnotations, RequestAudit};
+use crate::layer::request::{HandlerAnnotations, RequestAudit};
 use uuid::Uuid;
 
 /// A value that can name the acting user: integers, strings, UUIDs, and `Option`s of them
@@ -145,7 +145,7 @@ pub mod __private {
     }
 
     fn keep(
-        result: crate::Result<AuditContext>,
+        result: crate::error::Result<AuditContext>,
         previous: AuditContext,
         what: &str,
     ) -> AuditContext {
