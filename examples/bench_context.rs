@@ -7,7 +7,7 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use pg_audit::{begin, migrate, scope, AuditContext, Settings, TableRules, Tables};
+use pg_audit::{begin, migrate, scope, AuditContext, SchemaSettings, TableRules, Tables};
 use sqlx::PgPool;
 use std::time::{Duration, Instant};
 
@@ -71,7 +71,7 @@ async fn main() {
         .await;
     migrate(
         &db.pool,
-        &Settings::default(),
+        &SchemaSettings::default(),
         &TableRules::from_tables(&Tables::PUBLIC).unwrap(),
     )
     .await

@@ -18,7 +18,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Json, Router};
-use pg_audit::{Audit, Settings};
+use pg_audit::{Audit, SchemaSettings, Settings};
 use serde_json::{json, Value};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
@@ -221,7 +221,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     .execute(&pool)
     .await?;
     let settings = Settings {
-        audit_schema: "bench_http_audit".into(),
+        schema: SchemaSettings {
+            audit_schema: "bench_http_audit".into(),
+            ..SchemaSettings::default()
+        },
         ..Settings::default()
     };
     let audit = Audit::builder(pool.clone())
@@ -326,7 +329,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!();
     println!(
         "| writer database cut (queue capacity {}) | peak RSS (VmHWM) | queued | dropped |",
-        settings.writer_queue_capacity
+        settings.writer.queue_capacity
     );
     println!("|---|---|---|---|");
     println!(

@@ -306,7 +306,7 @@ async fn main() -> Result<(), BoxError> {
     let args = parse_args()?;
     let db = common::TestDb::new("bench_triggers").await;
     let url = db.url();
-    let settings = pg_audit::Settings::default();
+    let settings = pg_audit::SchemaSettings::default();
     let audit_schema = settings.audit_schema.clone();
     let rules = pg_audit::TableRules::from_tables(&pg_audit::Tables::PUBLIC)?;
     let mut conn = PgConnection::connect(&url).await?;

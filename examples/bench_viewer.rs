@@ -20,7 +20,7 @@ use axum::response::Response;
 use axum::Router;
 use http::request::Parts;
 use pg_audit::viewer::{self, ViewerSource};
-use pg_audit::{Settings, TableRules, Tables};
+use pg_audit::{SchemaSettings, TableRules, Tables};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{AssertSqlSafe, ConnectOptions, Connection, PgConnection};
 use std::str::FromStr;
@@ -117,7 +117,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .await?;
     pg_audit::migrate(
         &pool,
-        &Settings::default(),
+        &SchemaSettings::default(),
         &TableRules::from_tables(&Tables::PUBLIC)?,
     )
     .await?;

@@ -17,7 +17,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use pg_audit::query::{api_log, audit_log, ApiLogFilter, AuditLogFilter};
-use pg_audit::{Audit, Settings};
+use pg_audit::{Audit, SchemaSettings, Settings};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use sqlx::PgPool;
@@ -281,7 +281,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     .execute(&pool)
     .await?;
     let settings = Settings {
-        audit_schema: "quickstart_audit".into(),
+        schema: SchemaSettings {
+            audit_schema: "quickstart_audit".into(),
+            ..SchemaSettings::default()
+        },
         ..Settings::default()
     };
     let audit = Audit::builder(pool.clone())
@@ -436,7 +439,7 @@ async fn print_logs(
     settings: &Settings,
     request_ids: &[(String, uuid::Uuid)],
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let schema = settings.audit_schema.as_str();
+    let schema = settings.schema.audit_schema.as_str();
     println!("\n== API log ({schema}.pg_api_audit_log) ==");
     println!(
         "{:<8} {:<7} {:<14} {:>4} {:<6} {:<60} {:<13}",

@@ -10,9 +10,9 @@
 //!
 //! ```no_run
 //! # async fn run(pool: sqlx::PgPool) -> pg_audit::Result<()> {
-//! use pg_audit::{migrate, Settings, TableRules, Tables};
+//! use pg_audit::{migrate, SchemaSettings, TableRules, Tables};
 //! // Creates the audit schema and attaches triggers to every table of `public`.
-//! let report = migrate(&pool, &Settings::default(), &TableRules::from_tables(&Tables::PUBLIC)?).await?;
+//! let report = migrate(&pool, &SchemaSettings::default(), &TableRules::from_tables(&Tables::PUBLIC)?).await?;
 //! if let Some(plan) = report.attach {
 //!     print!("{plan}");
 //! }

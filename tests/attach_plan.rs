@@ -5,7 +5,7 @@ mod common;
 
 use common::TestDb;
 use pg_audit::{
-    attach, migrate, status, ActionKind, AttachOptions, Error, Settings, TablePattern, TableRules,
+    attach, migrate, status, ActionKind, AttachOptions, Error, SchemaSettings, TablePattern, TableRules,
     TableState, Tables,
 };
 use std::time::{Duration, Instant};
@@ -20,7 +20,7 @@ async fn run(
     rules: &TableRules,
     options: &AttachOptions,
 ) -> pg_audit::Result<pg_audit::AttachPlan> {
-    attach(&db.pool, &Settings::default(), rules, options).await
+    attach(&db.pool, &SchemaSettings::default(), rules, options).await
 }
 
 fn kinds(plan: &pg_audit::AttachPlan) -> Vec<(String, ActionKind)> {
@@ -33,7 +33,7 @@ fn kinds(plan: &pg_audit::AttachPlan) -> Vec<(String, ActionKind)> {
 async fn setup(label: &str) -> TestDb {
     let db = TestDb::new(label).await;
     db.exec("CREATE TABLE orders (id int PRIMARY KEY, secret text); CREATE TABLE sessions (id int PRIMARY KEY);").await;
-    migrate(&db.pool, &Settings::default(), &public())
+    migrate(&db.pool, &SchemaSettings::default(), &public())
         .await
         .unwrap();
     db
@@ -134,9 +134,9 @@ async fn declared_exclusions_and_the_settings_list_drop_triggers_too() {
         plan.action("public", "sessions").unwrap().kind,
         ActionKind::Drop
     );
-    let settings = Settings {
+    let settings = SchemaSettings {
         excluded_tables: vec!["orders".into()],
-        ..Settings::default()
+        ..SchemaSettings::default()
     };
     let plan = attach(
         &db.pool,
@@ -190,7 +190,7 @@ async fn changed_rules_a_disabled_trigger_or_a_new_table_are_planned_and_fixed()
     assert_eq!(stored, serde_json::json!("********"));
 
     db.exec("ALTER TABLE sessions DISABLE TRIGGER pg_audit_insert; CREATE TABLE later (id int PRIMARY KEY);").await;
-    let report = status(&db.pool, &Settings::default()).await.unwrap();
+    let report = status(&db.pool, &SchemaSettings::default()).await.unwrap();
     let state = |name: &str| {
         report
             .tables
@@ -211,7 +211,7 @@ async fn changed_rules_a_disabled_trigger_or_a_new_table_are_planned_and_fixed()
         plan.action("public", "later").unwrap().kind,
         ActionKind::Create
     );
-    assert!(status(&db.pool, &Settings::default())
+    assert!(status(&db.pool, &SchemaSettings::default())
         .await
         .unwrap()
         .tables
@@ -323,9 +323,9 @@ async fn attach_gives_up_after_the_lock_timeout_behind_a_long_transaction() {
         .execute(&mut blocker)
         .await
         .unwrap();
-    let settings = Settings {
+    let settings = SchemaSettings {
         lock_timeout: Duration::from_millis(300),
-        ..Settings::default()
+        ..SchemaSettings::default()
     };
     let started = Instant::now();
     let error = attach(&db.pool, &settings, &public(), &AttachOptions::default())
@@ -344,12 +344,12 @@ async fn attach_gives_up_after_the_lock_timeout_behind_a_long_transaction() {
 async fn a_new_partition_makes_the_parent_stale_until_attached() {
     let db = TestDb::new("att_part").await;
     db.exec("CREATE TABLE m (id int, k int, PRIMARY KEY (id, k)) PARTITION BY LIST (k); CREATE TABLE m1 PARTITION OF m FOR VALUES IN (1);").await;
-    migrate(&db.pool, &Settings::default(), &public())
+    migrate(&db.pool, &SchemaSettings::default(), &public())
         .await
         .unwrap();
     db.exec("CREATE TABLE m2 PARTITION OF m FOR VALUES IN (2)")
         .await;
-    let report = status(&db.pool, &Settings::default()).await.unwrap();
+    let report = status(&db.pool, &SchemaSettings::default()).await.unwrap();
     assert_eq!(report.tables[0].state, TableState::Stale);
     run(&db, &public(), &AttachOptions::default())
         .await
@@ -365,9 +365,9 @@ async fn a_new_partition_makes_the_parent_stale_until_attached() {
 #[tokio::test]
 async fn a_table_audited_by_another_audit_schema_is_a_clear_error() {
     let db = setup("att_two_schemas").await;
-    let other = Settings {
+    let other = SchemaSettings {
         audit_schema: "audit_b".into(),
-        ..Settings::default()
+        ..SchemaSettings::default()
     };
     let error = pg_audit::migrate(&db.pool, &other, &public())
         .await

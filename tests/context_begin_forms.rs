@@ -4,14 +4,14 @@
 mod common;
 
 use common::TestDb;
-use pg_audit::{begin, migrate, scope, AuditContext, Settings, TableRules, Tables};
+use pg_audit::{begin, migrate, scope, AuditContext, SchemaSettings, TableRules, Tables};
 
 async fn setup(label: &str) -> TestDb {
     let db = TestDb::new(label).await;
     db.exec("CREATE TABLE t (id int PRIMARY KEY)").await;
     migrate(
         &db.pool,
-        &Settings::default(),
+        &SchemaSettings::default(),
         &TableRules::from_tables(&Tables::PUBLIC).unwrap(),
     )
     .await

@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::routing::{patch, post};
 use axum::{Json, Router};
 use common::TestDb;
-use pg_audit::{begin, migrate, scope, AuditContext, Settings, TableRules, Tables};
+use pg_audit::{begin, migrate, scope, AuditContext, SchemaSettings, TableRules, Tables};
 use serde_json::{json, Value};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
@@ -84,7 +84,7 @@ async fn setup(label: &str, pool_size: u32) -> (TestDb, PgPool, SocketAddr) {
     db.exec("CREATE TABLE notes (id bigserial PRIMARY KEY, written_by text NOT NULL, body text NOT NULL)").await;
     migrate(
         &db.pool,
-        &Settings::default(),
+        &SchemaSettings::default(),
         &TableRules::from_tables(&Tables::PUBLIC).unwrap(),
     )
     .await
@@ -264,7 +264,7 @@ async fn a_background_job_is_attributed_to_its_actor() {
         .await;
     migrate(
         &db.pool,
-        &Settings::default(),
+        &SchemaSettings::default(),
         &TableRules::from_tables(&Tables::PUBLIC).unwrap(),
     )
     .await
@@ -301,7 +301,7 @@ async fn an_explicit_context_applies_to_an_open_transaction_and_bad_ids_are_refu
     db.exec("CREATE TABLE t (id int PRIMARY KEY)").await;
     migrate(
         &db.pool,
-        &Settings::default(),
+        &SchemaSettings::default(),
         &TableRules::from_tables(&Tables::PUBLIC).unwrap(),
     )
     .await

@@ -4,7 +4,7 @@
 mod common;
 
 use common::TestDb;
-use pg_audit::{migrate, Settings, TableRules, Tables};
+use pg_audit::{migrate, SchemaSettings, TableRules, Tables};
 use serde_json::{json, Value};
 use sqlx::Connection;
 
@@ -22,7 +22,7 @@ struct Context {
     transaction_id: Option<i64>,
 }
 
-async fn setup(label: &str, settings: &Settings) -> TestDb {
+async fn setup(label: &str, settings: &SchemaSettings) -> TestDb {
     let db = TestDb::new(label).await;
     db.exec("CREATE TABLE t (id int PRIMARY KEY, v int); CREATE TABLE k (v int);")
         .await;
@@ -72,7 +72,7 @@ async fn write_with(db: &TestDb, settings: &[(&str, &str)]) -> (Context, Context
 
 #[tokio::test]
 async fn app_context_is_recorded_with_the_database_role() {
-    let db = setup("ctx_ok", &Settings::default()).await;
+    let db = setup("ctx_ok", &SchemaSettings::default()).await;
     let (keyed, keyless) = write_with(
         &db,
         &[
@@ -115,7 +115,7 @@ async fn app_context_is_recorded_with_the_database_role() {
 
 #[tokio::test]
 async fn a_write_without_context_is_a_db_user_write_with_role_address_and_application() {
-    let db = setup("ctx_none", &Settings::default()).await;
+    let db = setup("ctx_none", &SchemaSettings::default()).await;
     sqlx::query("SET application_name = 'nightly psql'")
         .execute(&db.pool)
         .await
@@ -148,9 +148,9 @@ async fn a_write_without_context_is_a_db_user_write_with_role_address_and_applic
 async fn with_track_db_users_off_no_client_address_is_recorded_for_direct_writes() {
     let db = setup(
         "ctx_untracked",
-        &Settings {
+        &SchemaSettings {
             track_db_users: false,
-            ..Settings::default()
+            ..SchemaSettings::default()
         },
     )
     .await;
@@ -162,7 +162,7 @@ async fn with_track_db_users_off_no_client_address_is_recorded_for_direct_writes
 
 #[tokio::test]
 async fn malformed_context_values_never_abort_the_write_and_become_null() {
-    let db = setup("ctx_bad", &Settings::default()).await;
+    let db = setup("ctx_bad", &SchemaSettings::default()).await;
     let cases: &[(&str, &str)] = &[
         ("pg_audit.request_id", "not-a-uuid"),
         (
@@ -212,7 +212,7 @@ async fn malformed_context_values_never_abort_the_write_and_become_null() {
 
 #[tokio::test]
 async fn odd_but_valid_values_are_kept() {
-    let db = setup("ctx_odd", &Settings::default()).await;
+    let db = setup("ctx_odd", &SchemaSettings::default()).await;
     let cases: &[(&str, &str, &str)] = &[
         ("pg_audit.ip", "::ffff:10.1.2.3", "::ffff:10.1.2.3"),
         ("pg_audit.ip", "1:2:3:4::1.2.3.4", "1:2:3:4::102:304"),
@@ -259,7 +259,7 @@ async fn odd_but_valid_values_are_kept() {
 
 #[tokio::test]
 async fn settings_of_a_committed_transaction_do_not_reach_the_next_write_on_the_connection() {
-    let db = setup("ctx_leak", &Settings::default()).await;
+    let db = setup("ctx_leak", &SchemaSettings::default()).await;
     let mut conn = db.connect_as(None).await;
     let mut tx = conn.begin().await.unwrap();
     sqlx::query("SELECT set_config('pg_audit.user_id', 'alice', true), set_config('pg_audit.request_id', '0192f0c4-5c7e-7c3a-9d2b-6a1f2e3d4c5b', true)")

@@ -10,7 +10,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use common::TestDb;
 use http_support::{post_chunked, serve};
-use pg_audit::{Audit, Settings};
+use pg_audit::{Audit, LayerSettings, Settings};
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Duration;
@@ -282,11 +282,15 @@ async fn spoofed_x_forwarded_for_from_an_untrusted_peer_is_ignored() {
 #[tokio::test]
 async fn forwarded_for_from_a_trusted_proxy_is_honoured() {
     let db = TestDb::new("layer_trusted_proxy").await;
-    let settings = Settings {
+    let layer = LayerSettings {
         trusted_proxies: vec![
             "127.0.0.0/8".parse().expect("net"),
             "10.0.0.0/8".parse().expect("net"),
         ],
+        ..LayerSettings::default()
+    };
+    let settings = Settings {
+        layer,
         ..Settings::default()
     };
     let server = start(&db, settings).await;
@@ -322,7 +326,10 @@ async fn forwarded_for_from_a_trusted_proxy_is_honoured() {
 async fn non_uuid_request_id_is_replaced_and_the_new_one_echoed() {
     let db = TestDb::new("layer_reqid_bad").await;
     let settings = Settings {
-        trust_request_id_header: true,
+        layer: LayerSettings {
+            trust_request_id_header: true,
+            ..LayerSettings::default()
+        },
         ..Settings::default()
     };
     let server = start(&db, settings).await;
@@ -350,7 +357,10 @@ async fn valid_request_id_is_kept_only_when_trusted() {
     for trust in [true, false] {
         let db = TestDb::new("layer_reqid_trust").await;
         let settings = Settings {
-            trust_request_id_header: trust,
+            layer: LayerSettings {
+                trust_request_id_header: trust,
+                ..LayerSettings::default()
+            },
             ..Settings::default()
         };
         let server = start(&db, settings).await;
@@ -409,7 +419,10 @@ async fn get_requests_are_logged_only_with_log_get() {
 
     let db = TestDb::new("layer_get_all").await;
     let settings = Settings {
-        log_get_requests: true,
+        layer: LayerSettings {
+            log_get_requests: true,
+            ..LayerSettings::default()
+        },
         ..Settings::default()
     };
     let server = start(&db, settings).await;

@@ -4,7 +4,7 @@
 mod common;
 
 use common::TestDb;
-use pg_audit::{migrate, migrate_zero, migration_files, Settings, TableRules, Tables};
+use pg_audit::{migrate, migrate_zero, migration_files, SchemaSettings, TableRules, Tables};
 use sqlx::postgres::PgPoolOptions;
 
 fn rules() -> TableRules {
@@ -19,7 +19,7 @@ async fn count(db: &TestDb, sql: &'static str) -> i64 {
 async fn migrate_is_idempotent_and_attaches_existing_tables_the_first_time() {
     let db = TestDb::new("mig_idem").await;
     db.exec("CREATE TABLE orders (id int PRIMARY KEY)").await;
-    let first = migrate(&db.pool, &Settings::default(), &rules())
+    let first = migrate(&db.pool, &SchemaSettings::default(), &rules())
         .await
         .unwrap();
     assert_eq!(first.applied, vec![(1, "audit_tables".to_string())]);
@@ -29,7 +29,7 @@ async fn migrate_is_idempotent_and_attaches_existing_tables_the_first_time() {
         .unwrap()
         .action("public", "orders")
         .is_some());
-    let second = migrate(&db.pool, &Settings::default(), &rules())
+    let second = migrate(&db.pool, &SchemaSettings::default(), &rules())
         .await
         .unwrap();
     assert!(second.applied.is_empty() && second.attach.is_none());
@@ -51,7 +51,7 @@ async fn concurrent_migrations_from_separate_pools_apply_once() {
             .await
             .unwrap();
         runs.push(tokio::spawn(async move {
-            migrate(&pool, &Settings::default(), &rules()).await
+            migrate(&pool, &SchemaSettings::default(), &rules()).await
         }));
     }
     let mut applied = 0;
@@ -76,12 +76,12 @@ async fn zero_removes_everything_of_ours_and_keeps_application_data() {
     let db = TestDb::new("mig_zero").await;
     db.exec("CREATE TABLE orders (id int PRIMARY KEY, v text); CREATE TABLE nokey (v text);")
         .await;
-    migrate(&db.pool, &Settings::default(), &rules())
+    migrate(&db.pool, &SchemaSettings::default(), &rules())
         .await
         .unwrap();
     db.exec("INSERT INTO orders VALUES (1, 'kept'); INSERT INTO nokey VALUES ('kept');")
         .await;
-    let report = migrate_zero(&db.pool, &Settings::default()).await.unwrap();
+    let report = migrate_zero(&db.pool, &SchemaSettings::default()).await.unwrap();
     assert_eq!(report.reverted, vec![(1, "audit_tables".to_string())]);
     assert!(report.schema_dropped);
     assert_eq!(
@@ -107,7 +107,7 @@ async fn zero_removes_everything_of_ours_and_keeps_application_data() {
     db.exec("UPDATE orders SET v = 'still writable'; INSERT INTO nokey VALUES ('x');")
         .await;
     // And back again.
-    migrate(&db.pool, &Settings::default(), &rules())
+    migrate(&db.pool, &SchemaSettings::default(), &rules())
         .await
         .unwrap();
     db.exec("INSERT INTO orders VALUES (2, 'audited again')")
@@ -122,15 +122,15 @@ async fn zero_removes_everything_of_ours_and_keeps_application_data() {
 async fn zero_keeps_a_schema_that_existed_before_or_holds_other_objects() {
     let db = TestDb::new("mig_keep").await;
     db.exec("CREATE SCHEMA audit; CREATE TABLE audit.notes (n text); INSERT INTO audit.notes VALUES ('mine');").await;
-    migrate(&db.pool, &Settings::default(), &rules())
+    migrate(&db.pool, &SchemaSettings::default(), &rules())
         .await
         .unwrap();
-    let report = migrate_zero(&db.pool, &Settings::default()).await.unwrap();
+    let report = migrate_zero(&db.pool, &SchemaSettings::default()).await.unwrap();
     assert!(!report.schema_dropped);
     assert_eq!(count(&db, "SELECT count(*) FROM audit.notes").await, 1);
     assert_eq!(count(&db, "SELECT count(*) FROM pg_class WHERE relnamespace = 'audit'::regnamespace AND relname LIKE 'pg_audit%'").await, 0);
     // Zero on a database that was never migrated does nothing.
-    assert!(migrate_zero(&db.pool, &Settings::default())
+    assert!(migrate_zero(&db.pool, &SchemaSettings::default())
         .await
         .unwrap()
         .reverted
@@ -140,9 +140,9 @@ async fn zero_keeps_a_schema_that_existed_before_or_holds_other_objects() {
 #[tokio::test]
 async fn a_non_default_audit_schema_with_an_awkward_name_works() {
     let db = TestDb::new("mig_schema").await;
-    let settings = Settings {
+    let settings = SchemaSettings {
         audit_schema: "Audit Trail$x\"".into(),
-        ..Settings::default()
+        ..SchemaSettings::default()
     };
     db.exec("CREATE TABLE orders (id int PRIMARY KEY)").await;
     migrate(&db.pool, &settings, &rules()).await.unwrap();
@@ -169,7 +169,7 @@ async fn a_non_default_audit_schema_with_an_awkward_name_works() {
 #[tokio::test]
 async fn exported_migration_files_build_the_same_schema_with_plain_psql_style_execution() {
     let db = TestDb::new("mig_export").await;
-    let files = migration_files(&Settings::default()).unwrap();
+    let files = migration_files(&SchemaSettings::default()).unwrap();
     let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(
         names,
@@ -193,9 +193,9 @@ async fn exported_migration_files_build_the_same_schema_with_plain_psql_style_ex
 async fn invalid_settings_are_refused_before_any_sql_runs() {
     let db = TestDb::new("mig_invalid").await;
     for schema in ["", &"s".repeat(64), "a\0b"] {
-        let settings = Settings {
+        let settings = SchemaSettings {
             audit_schema: schema.to_string(),
-            ..Settings::default()
+            ..SchemaSettings::default()
         };
         let error = migrate(&db.pool, &settings, &rules()).await.unwrap_err();
         assert!(

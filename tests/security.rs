@@ -5,7 +5,7 @@
 mod common;
 
 use common::TestDb;
-use pg_audit::{migrate, Settings, TableRules, Tables};
+use pg_audit::{migrate, SchemaSettings, TableRules, Tables};
 
 async fn setup(label: &str) -> (TestDb, String) {
     let db = TestDb::new(label).await;
@@ -19,7 +19,7 @@ async fn setup(label: &str) -> (TestDb, String) {
     .await;
     migrate(
         &db.pool,
-        &Settings::default(),
+        &SchemaSettings::default(),
         &TableRules::from_tables(&Tables::PUBLIC).unwrap(),
     )
     .await

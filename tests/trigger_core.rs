@@ -4,17 +4,17 @@
 mod common;
 
 use common::TestDb;
-use pg_audit::{migrate, Settings, TableRef, TableRules, Tables};
+use pg_audit::{migrate, SchemaSettings, TableRef, TableRules, Tables};
 use serde_json::{json, Value};
 
-async fn audited_with(db: &TestDb, schema_sql: &str, tables: &Tables, settings: &Settings) {
+async fn audited_with(db: &TestDb, schema_sql: &str, tables: &Tables, settings: &SchemaSettings) {
     db.exec(schema_sql).await;
     let rules = TableRules::from_tables(tables).unwrap();
     migrate(&db.pool, settings, &rules).await.unwrap();
 }
 
 async fn audited(db: &TestDb, schema_sql: &str) {
-    audited_with(db, schema_sql, &Tables::PUBLIC, &Settings::default()).await;
+    audited_with(db, schema_sql, &Tables::PUBLIC, &SchemaSettings::default()).await;
 }
 
 #[derive(Debug, sqlx::FromRow)]
@@ -214,9 +214,9 @@ async fn an_update_that_changes_nothing_writes_no_row_unless_configured() {
     assert_eq!(operations(&log(&db, "t").await), ["INSERT"]);
 
     let keep = TestDb::new("noop_kept").await;
-    let settings = Settings {
+    let settings = SchemaSettings {
         keep_noop_updates: true,
-        ..Settings::default()
+        ..SchemaSettings::default()
     };
     audited_with(
         &keep,
@@ -258,7 +258,7 @@ async fn masked_columns_are_stored_masked_but_still_listed_as_changed() {
         &db,
         "CREATE TABLE accounts (id int PRIMARY KEY, email text, password_hash text, \"api token\" text, last_seen_at timestamptz)",
         &ACCOUNTS,
-        &Settings::default(),
+        &SchemaSettings::default(),
     )
     .await;
     db.exec("INSERT INTO accounts VALUES (1, 'a@x', 'hash-1', 'secret-token-value', now())")
@@ -294,7 +294,7 @@ async fn a_change_to_ignored_columns_only_writes_no_row() {
         &db,
         "CREATE TABLE accounts (id int PRIMARY KEY, email text, password_hash text, \"api token\" text, last_seen_at timestamptz)",
         &ACCOUNTS,
-        &Settings::default(),
+        &SchemaSettings::default(),
     )
     .await;
     db.exec("INSERT INTO accounts VALUES (1, 'a@x', 'h', 't', now())")

@@ -13,7 +13,7 @@ use axum::Router;
 use common::TestDb;
 use http::request::Parts;
 use pg_audit::viewer::{self, ViewerSource};
-use pg_audit::{Settings, TableRef, TableRules, Tables};
+use pg_audit::{SchemaSettings, TableRef, TableRules, Tables};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -56,7 +56,7 @@ async fn a_browser_opens_the_changes_filters_them_and_follows_a_record_history()
     let db = TestDb::new("viewer_e2e").await;
     db.exec("CREATE TABLE orders (id bigint PRIMARY KEY, total numeric NOT NULL, card_number text, note text)").await;
     let rules = TableRules::from_tables(&TABLES).unwrap();
-    pg_audit::migrate(&db.pool, &Settings::default(), &rules)
+    pg_audit::migrate(&db.pool, &SchemaSettings::default(), &rules)
         .await
         .unwrap();
     // Writes with request context, as the application makes them, and one direct write.

@@ -8,7 +8,7 @@ use axum::routing::post;
 use axum::Router;
 use common::TestDb;
 use http_support::{eventually, serve, Proxy};
-use pg_audit::{Audit, Settings};
+use pg_audit::{Audit, Settings, WriterSettings};
 use sqlx::postgres::PgPoolOptions;
 use std::time::Duration;
 
@@ -74,7 +74,10 @@ async fn count(db: &TestDb) -> i64 {
 
 fn fast_settings() -> Settings {
     Settings {
-        writer_flush_interval: Duration::from_millis(20),
+        writer: WriterSettings {
+            flush_interval: Duration::from_millis(20),
+            ..WriterSettings::default()
+        },
         ..Settings::default()
     }
 }
@@ -122,8 +125,11 @@ async fn outage_mid_run_rows_are_retried_and_written_after_it_returns() {
 async fn full_queue_drops_the_newest_rows_and_counts_them() {
     let db = TestDb::new("writer_full").await;
     let settings = Settings {
-        writer_queue_capacity: 5,
-        writer_batch_size: 2,
+        writer: WriterSettings {
+            queue_capacity: 5,
+            batch_size: 2,
+            ..fast_settings().writer
+        },
         ..fast_settings()
     };
     let setup = start(&db, settings, Duration::from_secs(10)).await;
@@ -147,8 +153,11 @@ async fn shutdown_writes_every_queued_row() {
     let db = TestDb::new("writer_shutdown").await;
     let settings = Settings {
         // Nothing is flushed by time during the test: only shutdown writes.
-        writer_flush_interval: Duration::from_secs(600),
-        writer_batch_size: 1000,
+        writer: WriterSettings {
+            flush_interval: Duration::from_secs(600),
+            batch_size: 1000,
+            ..WriterSettings::default()
+        },
         ..Settings::default()
     };
     let setup = start(&db, settings, Duration::from_secs(10)).await;

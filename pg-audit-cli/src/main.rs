@@ -3,6 +3,7 @@
 //! its own.
 
 mod args;
+mod error;
 mod log;
 mod run;
 

@@ -1,17 +1,18 @@
 //! Carries out one command.
 
 use crate::args::{AttachArgs, Cli, Command};
+use crate::error::{CliError, CliResult};
 use pg_audit_runtime::{
     attach, attach_sql, connect, migrate, migrate_zero, migration_files, registered_rules, status,
-    AttachOptions, Error, Result, Settings, TablePattern, TableRules, Tables,
+    AttachOptions, Error, Result, SchemaSettings, Sql, TablePattern, TableRules, Tables,
 };
 use sqlx::PgPool;
 use std::path::Path;
 
-pub async fn run(cli: Cli) -> Result<()> {
-    let settings = Settings {
+pub async fn run(cli: Cli) -> CliResult<()> {
+    let settings = SchemaSettings {
         audit_schema: cli.audit_schema.clone(),
-        ..Settings::default()
+        ..SchemaSettings::default()
     };
     settings.validate()?;
     if let Command::Sql { out: None } = &cli.command {
@@ -23,13 +24,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             return Ok(());
         }
     }
-    let url = cli
-        .database_url
-        .as_deref()
-        .ok_or_else(|| Error::Unreachable {
-            target: "no database".into(),
-            reason: "set DATABASE_URL or pass --database-url".into(),
-        })?;
+    let url = cli.database_url.as_deref().ok_or(CliError::NoDatabase)?;
     let pool = connect(url).await?;
     match cli.command {
         Command::Migrate { zero: true } => {
@@ -93,20 +88,22 @@ pub async fn run(cli: Cli) -> Result<()> {
     Ok(())
 }
 
-/// The rules the application recorded, or the seed's default (every table of `public`)
-/// when the audit schema has not been migrated yet.
-async fn rules_for(pool: &PgPool, settings: &Settings) -> Result<(TableRules, Settings)> {
+/// The rules the application recorded, or django-pg-audit's default (every table of
+/// `public`) when the audit schema has not been migrated yet.
+async fn rules_for(
+    pool: &PgPool,
+    settings: &SchemaSettings,
+) -> Result<(TableRules, SchemaSettings)> {
     match registered_rules(pool, settings).await {
         Ok(found) => Ok(found),
-        Err(Error::Invalid {
-            what: "audit schema",
-            ..
-        }) => Ok((TableRules::from_tables(&Tables::PUBLIC)?, settings.clone())),
+        Err(Error::NotMigrated { .. }) => {
+            Ok((TableRules::from_tables(&Tables::PUBLIC)?, settings.clone()))
+        }
         Err(other) => Err(other),
     }
 }
 
-async fn run_attach(pool: &PgPool, settings: &Settings, args: AttachArgs) -> Result<()> {
+async fn run_attach(pool: &PgPool, settings: &SchemaSettings, args: AttachArgs) -> Result<()> {
     let parse = |names: &[String]| {
         names
             .iter()
@@ -135,9 +132,9 @@ async fn run_attach(pool: &PgPool, settings: &Settings, args: AttachArgs) -> Res
     Ok(())
 }
 
-fn write_files(dir: &Path, files: &[(String, pg_audit_runtime::sql::Sql)]) -> Result<()> {
-    let io = |path: &Path, source| Error::Io {
-        path: path.display().to_string(),
+fn write_files(dir: &Path, files: &[(String, Sql)]) -> CliResult<()> {
+    let io = |path: &Path, source| CliError::Write {
+        path: path.to_path_buf(),
         source,
     };
     std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;

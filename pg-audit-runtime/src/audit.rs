@@ -3,7 +3,8 @@
 //! the [`AuditLayer`].
 
 use crate::schema::attach::{attach, AttachOptions};
-use crate::config::{Settings, TableRules, Tables};
+use crate::config::{TableRules, Tables};
+use crate::settings::Settings;
 use crate::error::Result;
 use crate::layer::{AuditLayer, LayerConfig};
 use crate::schema::migrate::migrate;
@@ -158,11 +159,11 @@ impl AuditBuilder {
     /// current tokio runtime.
     pub async fn start(self) -> Result<Audit> {
         self.settings.validate()?;
-        let rules = TableRules::from_tables(&self.tables)?.with_settings(&self.settings)?;
-        migrate(&self.pool, &self.settings, &rules).await?;
+        let rules = TableRules::from_tables(&self.tables)?.with_settings(&self.settings.schema)?;
+        migrate(&self.pool, &self.settings.schema, &rules).await?;
         attach(
             &self.pool,
-            &self.settings,
+            &self.settings.schema,
             &rules,
             &AttachOptions::default(),
         )
@@ -170,13 +171,13 @@ impl AuditBuilder {
         let writer = Writer::spawn(
             self.writer_pool.unwrap_or_else(|| self.pool.clone()),
             WriterConfig {
-                audit_schema: self.settings.audit_schema.clone(),
-                capacity: self.settings.writer_queue_capacity,
-                batch_size: self.settings.writer_batch_size,
-                flush_interval: self.settings.writer_flush_interval,
+                audit_schema: self.settings.schema.audit_schema.clone(),
+                capacity: self.settings.writer.queue_capacity,
+                batch_size: self.settings.writer.batch_size,
+                flush_interval: self.settings.writer.flush_interval,
             },
         );
-        let layer = Arc::new(LayerConfig::new(&self.settings, writer.handle.clone()));
+        let layer = Arc::new(LayerConfig::new(&self.settings.layer, writer.handle.clone()));
         Ok(Audit {
             inner: Arc::new(AuditInner {
                 pool: self.pool,

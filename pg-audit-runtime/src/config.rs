@@ -1,78 +1,9 @@
-//! What an application declares: the settings (the seed's `DJANGO_PG_AUDIT`, same defaults)
-//! and which tables are audited with which per-table rules.
+//! Which tables an application audits, with which per-table rules (masked and ignored
+//! columns, exclusions).
 
 use crate::error::Result;
+use crate::settings::SchemaSettings;
 use crate::names::{check_identifier, TablePattern};
-use std::time::Duration;
-
-/// Settings of pg-audit. `Settings::default()` gives the seed's defaults.
-///
-/// | seed (`DJANGO_PG_AUDIT`) | here | default |
-/// |---|---|---|
-/// | `EXCLUDED_PATHS` | [`excluded_paths`](Self::excluded_paths) | `/admin`, `/static`, `/media` |
-/// | `EXCLUDED_TABLES` | [`excluded_tables`](Self::excluded_tables) | none |
-/// | `SENSITIVE_FIELDS` | [`sensitive_fields`](Self::sensitive_fields) | the seed's eleven keys |
-/// | `MAX_PAYLOAD_SIZE` | [`max_payload_size`](Self::max_payload_size) | 10000 bytes |
-/// | `LOG_GET_REQUESTS` | [`log_get_requests`](Self::log_get_requests) | `false` |
-/// | `TRACK_DB_USERS` | [`track_db_users`](Self::track_db_users) | `true` |
-///
-/// ```
-/// let settings = pg_audit_runtime::Settings {
-///     audit_schema: "audit_trail".into(),
-///     log_get_requests: true,
-///     ..Default::default()
-/// };
-/// assert_eq!(settings.max_payload_size, 10_000);
-/// ```
-#[derive(Debug, Clone, PartialEq)]
-pub struct Settings {
-    /// Schema holding the audit tables and functions (created by `migrate` if missing).
-    pub audit_schema: String,
-    /// Request paths not logged, matched on whole path segments (`/admin` excludes
-    /// `/admin/users`, not `/administrators`).
-    pub excluded_paths: Vec<String>,
-    /// Tables never audited, `table` (any audited schema) or `schema.table`.
-    pub excluded_tables: Vec<String>,
-    /// Keys masked as `"********"` at any depth of request and response bodies
-    /// (case-insensitive).
-    pub sensitive_fields: Vec<String>,
-    /// Bodies larger than this many bytes are logged as a "too large" marker.
-    pub max_payload_size: usize,
-    /// Also log GET, HEAD and OPTIONS requests.
-    pub log_get_requests: bool,
-    /// For writes without application context, record the client address
-    /// (`inet_client_addr()`). The database role is recorded whatever this says.
-    pub track_db_users: bool,
-    /// Keep an audit row for an UPDATE that changed nothing (or only ignored columns).
-    pub keep_noop_updates: bool,
-    /// Peers whose `X-Forwarded-For` / `Forwarded` headers are believed.
-    pub trusted_proxies: Vec<ipnet::IpNet>,
-    /// Keep a valid UUID from an incoming `x-request-id` header instead of generating one.
-    pub trust_request_id_header: bool,
-    /// How long `attach` and `migrate` wait for a table lock before giving up.
-    pub lock_timeout: Duration,
-    /// Capacity of the API-log writer's queue; rows beyond it are dropped and counted.
-    pub writer_queue_capacity: usize,
-    /// Rows per insert of the API-log writer.
-    pub writer_batch_size: usize,
-    /// Longest time a logged request waits in the queue before being written.
-    pub writer_flush_interval: Duration,
-}
-
-/// The seed's `SENSITIVE_FIELDS`.
-pub const DEFAULT_SENSITIVE_FIELDS: &[&str] = &[
-    "password",
-    "token",
-    "access",
-    "refresh",
-    "authorization",
-    "secret",
-    "api_key",
-    "apikey",
-    "credit_card",
-    "cvv",
-    "ssn",
-];
 
 /// Migration-history tables of Rust's migration tools, never audited (like the seed's
 /// `django_*` and `auth_*` tables).
@@ -82,41 +13,6 @@ pub const MIGRATION_HISTORY_TABLES: &[&str] = &[
     "__diesel_schema_migrations",
     "seaql_migrations",
 ];
-
-impl Default for Settings {
-    fn default() -> Self {
-        Settings {
-            audit_schema: "audit".into(),
-            excluded_paths: vec!["/admin".into(), "/static".into(), "/media".into()],
-            excluded_tables: Vec::new(),
-            sensitive_fields: DEFAULT_SENSITIVE_FIELDS
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
-            max_payload_size: 10_000,
-            log_get_requests: false,
-            track_db_users: true,
-            keep_noop_updates: false,
-            trusted_proxies: Vec::new(),
-            trust_request_id_header: false,
-            lock_timeout: Duration::from_secs(5),
-            writer_queue_capacity: 10_000,
-            writer_batch_size: 500,
-            writer_flush_interval: Duration::from_millis(200),
-        }
-    }
-}
-
-impl Settings {
-    /// Checks the settings that reach SQL.
-    pub fn validate(&self) -> Result<()> {
-        check_identifier(&self.audit_schema, "audit schema")?;
-        for table in &self.excluded_tables {
-            TablePattern::parse(table)?;
-        }
-        Ok(())
-    }
-}
 
 /// A table named in [`Tables`], as `audit_tables!` writes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -228,8 +124,8 @@ impl TableRules {
         }
     }
 
-    /// Adds the tables excluded by [`Settings::excluded_tables`].
-    pub fn with_settings(mut self, settings: &Settings) -> Result<Self> {
+    /// Adds the tables excluded by [`SchemaSettings::excluded_tables`].
+    pub fn with_settings(mut self, settings: &SchemaSettings) -> Result<Self> {
         for table in &settings.excluded_tables {
             self.exclude.push(TablePattern::parse(table)?);
         }

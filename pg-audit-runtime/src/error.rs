@@ -5,7 +5,7 @@
 #[non_exhaustive]
 pub enum Error {
     /// PostgreSQL could not be reached at all.
-    #[error("cannot connect to PostgreSQL at {target}: {reason}. Is the server running? Start it (e.g. `pg_ctlcluster 15 main start`) or set DATABASE_URL")]
+    #[error("cannot connect to PostgreSQL at {target}: {reason}. Is the server running? Start it (on Debian: `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`) or set DATABASE_URL")]
     Unreachable {
         /// Host, port and database, never the password.
         target: String,
@@ -35,6 +35,12 @@ pub enum Error {
         /// Why.
         reason: String,
     },
+    /// The audit schema has not been migrated: its audit tables do not exist.
+    #[error("invalid audit schema: {schema}.pg_audit_log does not exist: run `pg-audit migrate` first")]
+    NotMigrated {
+        /// The audit schema that was looked in.
+        schema: String,
+    },
     /// A lock could not be taken within the configured lock timeout.
     #[error("timed out waiting for a lock on {0}: a long-running transaction holds it; retry when it ends or raise the lock timeout")]
     LockTimeout(String),
@@ -49,15 +55,6 @@ pub enum Error {
     /// Any other database error.
     #[error("database error: {}", describe(.0))]
     Database(#[source] sqlx::Error),
-    /// Writing exported SQL files failed.
-    #[error("cannot write {path}: {source}")]
-    Io {
-        /// The file or directory.
-        path: String,
-        /// The I/O error.
-        #[source]
-        source: std::io::Error,
-    },
 }
 
 /// The server's own message when there is one (without the driver's source-line noise).

@@ -41,12 +41,15 @@ mod config;
 mod connect;
 mod error;
 mod names;
+mod settings;
 pub mod sql;
-pub use config::{
-    Settings, TableRef, TableRules, Tables, DEFAULT_SENSITIVE_FIELDS, MIGRATION_HISTORY_TABLES,
-};
+pub use sql::Sql;
+pub use config::{TableRef, TableRules, Tables, MIGRATION_HISTORY_TABLES};
 pub use connect::connect;
 pub use error::{Error, Result};
+pub use settings::{
+    LayerSettings, SchemaSettings, Settings, WriterSettings, DEFAULT_SENSITIVE_FIELDS,
+};
 pub use names::{check_identifier, QualifiedName, TablePattern, MAX_IDENTIFIER_BYTES};
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! generated SQL; CI never writes snapshots, so an unreviewed change fails there.
 
 use crate::schema::catalog::{Partition, TableInfo};
-use crate::config::Settings;
+use crate::settings::SchemaSettings;
 use crate::schema::migrate::migration_files;
 use crate::names::QualifiedName;
 use crate::schema::trigger::{render_table, TableRule};
@@ -175,9 +175,9 @@ fn snapshot_partitioned_table_with_partitions() {
 #[test]
 fn snapshot_migration_files() {
     for (audit_schema, label) in [("audit", "default"), ("Audit Trail", "custom_schema")] {
-        let settings = Settings {
+        let settings = SchemaSettings {
             audit_schema: audit_schema.to_string(),
-            ..Settings::default()
+            ..SchemaSettings::default()
         };
         let files = match migration_files(&settings) {
             Ok(files) => files,

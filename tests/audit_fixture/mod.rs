@@ -14,7 +14,7 @@ pub const SCHEMA: &str = "audit";
 pub async fn create_audit_tables(db: &TestDb) {
     let rules = pg_audit::TableRules::from_tables(&pg_audit::Tables::PUBLIC)
         .expect("the public schema is a valid rule");
-    pg_audit::migrate(&db.pool, &pg_audit::Settings::default(), &rules)
+    pg_audit::migrate(&db.pool, &pg_audit::SchemaSettings::default(), &rules)
         .await
         .expect("migrate the test database");
 }

@@ -84,7 +84,7 @@ mod tests {
 
     #[test]
     fn masks_at_any_depth_case_insensitively() {
-        let masker = Masker::new(crate::config::DEFAULT_SENSITIVE_FIELDS);
+        let masker = Masker::new(crate::settings::DEFAULT_SENSITIVE_FIELDS);
         let mut v =
             json!({"a": [{"b": {"Api_Key": "k", "ok": 1}}], "SSN": {"x": 1}, "ßpassword": 2});
         masker.mask(&mut v);

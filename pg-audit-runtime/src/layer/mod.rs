@@ -21,7 +21,7 @@ pub use body::{AuditBody, CaptureBody};
 use crate::layer::mask::Masker;
 use crate::layer::request::RequestAudit;
 use crate::writer::{ApiLogRow, WriterHandle};
-use crate::config::Settings;
+use crate::settings::LayerSettings;
 use axum::extract::{ConnectInfo, MatchedPath};
 use body::{Capture, LogGuard};
 use bytes::Bytes;
@@ -54,7 +54,7 @@ pub(crate) struct LayerConfig {
 }
 
 impl LayerConfig {
-    pub(crate) fn new(settings: &Settings, writer: WriterHandle) -> Self {
+    pub(crate) fn new(settings: &LayerSettings, writer: WriterHandle) -> Self {
         LayerConfig {
             excluded_paths: settings.excluded_paths.clone(),
             masker: Masker::new(&settings.sensitive_fields),

@@ -4,7 +4,8 @@
 //! behind a long-running transaction; a second run with no change does nothing.
 
 use crate::schema::catalog::{self, AttachedTrigger, TableInfo};
-use crate::config::{Settings, TableRules};
+use crate::config::TableRules;
+use crate::settings::SchemaSettings;
 use crate::error::{Error, Result};
 use crate::names::{display_ident, QualifiedName, TablePattern};
 use crate::schema::registry::{
@@ -145,15 +146,15 @@ impl fmt::Display for AttachPlan {
 ///
 /// ```no_run
 /// # async fn run(pool: sqlx::PgPool) -> pg_audit_runtime::Result<()> {
-/// use pg_audit_runtime::{attach, AttachOptions, Settings, TableRules, Tables};
+/// use pg_audit_runtime::{attach, AttachOptions, SchemaSettings, TableRules, Tables};
 /// let rules = TableRules::from_tables(&Tables::PUBLIC)?;
-/// let plan = attach(&pool, &Settings::default(), &rules, &AttachOptions::default()).await?;
+/// let plan = attach(&pool, &SchemaSettings::default(), &rules, &AttachOptions::default()).await?;
 /// print!("{plan}");
 /// # Ok(()) }
 /// ```
 pub async fn attach(
     pool: &PgPool,
-    settings: &Settings,
+    settings: &SchemaSettings,
     rules: &TableRules,
     options: &AttachOptions,
 ) -> Result<AttachPlan> {
@@ -185,7 +186,7 @@ pub(crate) struct PlannedWork {
 /// Computes the plan on a connection that holds the migration lock.
 pub(crate) async fn plan(
     conn: &mut PgConnection,
-    settings: &Settings,
+    settings: &SchemaSettings,
     rules: &TableRules,
     options: &AttachOptions,
 ) -> Result<PlannedWork> {
@@ -338,7 +339,7 @@ pub(crate) async fn plan(
 /// Applies a plan on the connection that computed it.
 pub(crate) async fn apply(
     conn: &mut PgConnection,
-    settings: &Settings,
+    settings: &SchemaSettings,
     work: PlannedWork,
 ) -> Result<AttachPlan> {
     let audit_schema = settings.audit_schema.as_str();
@@ -362,7 +363,7 @@ pub(crate) async fn apply(
 }
 
 /// The functions the triggers call to read the request context, with the settings baked in.
-pub(crate) fn context_functions(settings: &Settings) -> Sql {
+pub(crate) fn context_functions(settings: &SchemaSettings) -> Sql {
     use crate::sql::templates::{ContextBody, ContextJsonCheckBody};
     let schema = settings.audit_schema.as_str();
     ContextFunctions {
@@ -416,7 +417,7 @@ fn exclusion(
 }
 
 /// The rules one table is attached with, checked against its columns.
-fn table_rule(table: &TableInfo, rules: &TableRules, settings: &Settings) -> Result<TableRule> {
+fn table_rule(table: &TableInfo, rules: &TableRules, settings: &SchemaSettings) -> Result<TableRule> {
     let masked = rules.masked_columns(&table.name.schema, &table.name.name);
     let ignored = rules.ignored_columns(&table.name.schema, &table.name.name);
     check_columns(table, &masked, &ignored)?;
@@ -509,7 +510,7 @@ fn describe_shape(table: &TableInfo, action: &TableAction) -> String {
 
 /// The SQL that attaches every table the rules audit (context functions first), whatever is
 /// attached now: for `pg-audit sql`, to review or to run with another migration tool.
-pub async fn attach_sql(pool: &PgPool, settings: &Settings, rules: &TableRules) -> Result<Sql> {
+pub async fn attach_sql(pool: &PgPool, settings: &SchemaSettings, rules: &TableRules) -> Result<Sql> {
     settings.validate()?;
     let mut conn = pool.acquire().await?;
     let schemas = rules.schemas_or_public();

@@ -3,7 +3,8 @@
 //! zero, and exportable as plain SQL files.
 
 use crate::schema::attach::{self, AttachOptions, AttachPlan};
-use crate::config::{Settings, TableRules};
+use crate::config::TableRules;
+use crate::settings::SchemaSettings;
 use crate::error::{Error, Result};
 use crate::schema::lock;
 use crate::sql::templates::{
@@ -19,8 +20,8 @@ use sqlx::{Acquire, PgConnection, PgPool};
 struct Migration {
     version: i32,
     name: &'static str,
-    up: fn(&Settings) -> Sql,
-    down: fn(&Settings) -> Sql,
+    up: fn(&SchemaSettings) -> Sql,
+    down: fn(&SchemaSettings) -> Sql,
 }
 
 const MIGRATIONS: &[Migration] = &[Migration {
@@ -30,7 +31,7 @@ const MIGRATIONS: &[Migration] = &[Migration {
     down: migration_0001_down,
 }];
 
-fn migration_0001_up(settings: &Settings) -> Sql {
+fn migration_0001_up(settings: &SchemaSettings) -> Sql {
     let schema = settings.audit_schema.as_str();
     let tables = Migration0001Up {
         schema,
@@ -45,7 +46,7 @@ fn migration_0001_up(settings: &Settings) -> Sql {
     Sql::join([tables, attach::context_functions(settings)], "\n\n")
 }
 
-fn migration_0001_down(settings: &Settings) -> Sql {
+fn migration_0001_down(settings: &SchemaSettings) -> Sql {
     Migration0001Down {
         schema: &settings.audit_schema,
     }
@@ -83,14 +84,14 @@ fn checksum(sql: &Sql) -> String {
 ///
 /// ```no_run
 /// # async fn run(pool: sqlx::PgPool) -> pg_audit_runtime::Result<()> {
-/// use pg_audit_runtime::{migrate, Settings, TableRules, Tables};
-/// let report = migrate(&pool, &Settings::default(), &TableRules::from_tables(&Tables::PUBLIC)?).await?;
+/// use pg_audit_runtime::{migrate, SchemaSettings, TableRules, Tables};
+/// let report = migrate(&pool, &SchemaSettings::default(), &TableRules::from_tables(&Tables::PUBLIC)?).await?;
 /// println!("applied {} migrations", report.applied.len());
 /// # Ok(()) }
 /// ```
 pub async fn migrate(
     pool: &PgPool,
-    settings: &Settings,
+    settings: &SchemaSettings,
     rules: &TableRules,
 ) -> Result<MigrationReport> {
     settings.validate()?;
@@ -158,7 +159,7 @@ pub async fn migrate(
 /// Reverts every migration: removes every audit trigger and function, the audit tables and,
 /// when pg-audit created it and nothing else lives in it, the audit schema. Application
 /// tables and their data are never touched.
-pub async fn migrate_zero(pool: &PgPool, settings: &Settings) -> Result<MigrationReport> {
+pub async fn migrate_zero(pool: &PgPool, settings: &SchemaSettings) -> Result<MigrationReport> {
     settings.validate()?;
     let mut tx = pool.begin().await?;
     lock::acquire(&mut tx, settings).await?;
@@ -239,16 +240,15 @@ pub(crate) async fn require_migrated(conn: &mut PgConnection, schema: &str) -> R
     if migrated {
         Ok(())
     } else {
-        Err(Error::invalid(
-            "audit schema",
-            format!("{schema}.pg_audit_log does not exist: run `pg-audit migrate` first"),
-        ))
+        Err(Error::NotMigrated {
+            schema: schema.to_string(),
+        })
     }
 }
 
 /// The migrations as numbered plain SQL files (`0001_audit_tables.up.sql`, `….down.sql`),
 /// for teams that run migrations with another tool.
-pub fn migration_files(settings: &Settings) -> Result<Vec<(String, Sql)>> {
+pub fn migration_files(settings: &SchemaSettings) -> Result<Vec<(String, Sql)>> {
     settings.validate()?;
     let bootstrap = MigrationsBootstrap {
         schema: &settings.audit_schema,

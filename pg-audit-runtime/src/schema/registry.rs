@@ -1,7 +1,8 @@
 //! The registry of audited tables and the declared settings, stored in the audit schema so
 //! the `pg-audit` command re-applies exactly what the application declared.
 
-use crate::config::{Settings, TableRules};
+use crate::config::TableRules;
+use crate::settings::SchemaSettings;
 use crate::error::Result;
 use crate::names::{QualifiedName, TablePattern};
 use crate::sql::templates::{
@@ -93,7 +94,7 @@ pub(crate) struct DeclaredSettings {
 }
 
 impl DeclaredSettings {
-    pub(crate) fn of(settings: &Settings, rules: &TableRules) -> Self {
+    pub(crate) fn of(settings: &SchemaSettings, rules: &TableRules) -> Self {
         DeclaredSettings {
             schemas: rules.schemas.clone(),
             track_db_users: settings.track_db_users,

@@ -1,7 +1,8 @@
 //! What is audited right now, compared with what the application declared.
 
 use crate::schema::attach::{self, ActionKind, AttachOptions};
-use crate::config::{Settings, TableRules};
+use crate::config::TableRules;
+use crate::settings::SchemaSettings;
 use crate::error::Result;
 use crate::names::QualifiedName;
 use crate::schema::registry;
@@ -80,16 +81,16 @@ impl fmt::Display for StatusReport {
 /// tools that run without the application, such as the `pg-audit` command.
 pub async fn registered_rules(
     pool: &PgPool,
-    settings: &Settings,
-) -> Result<(TableRules, Settings)> {
+    settings: &SchemaSettings,
+) -> Result<(TableRules, SchemaSettings)> {
     let mut conn = pool.acquire().await?;
     registered_rules_on(&mut conn, settings).await
 }
 
 async fn registered_rules_on(
     conn: &mut PgConnection,
-    settings: &Settings,
-) -> Result<(TableRules, Settings)> {
+    settings: &SchemaSettings,
+) -> Result<(TableRules, SchemaSettings)> {
     crate::schema::migrate::require_migrated(conn, &settings.audit_schema).await?;
     let entries = registry::load(conn, &settings.audit_schema).await?;
     let declared = registry::load_settings(conn, &settings.audit_schema).await?;
@@ -102,7 +103,7 @@ async fn registered_rules_on(
             },
         )
     });
-    let settings = Settings {
+    let settings = SchemaSettings {
         track_db_users: declared.track_db_users,
         keep_noop_updates: declared.keep_noop_updates,
         ..settings.clone()
@@ -111,7 +112,7 @@ async fn registered_rules_on(
 }
 
 /// Reports each table of the declared schemas as audited, not audited, excluded or stale.
-pub async fn status(pool: &PgPool, settings: &Settings) -> Result<StatusReport> {
+pub async fn status(pool: &PgPool, settings: &SchemaSettings) -> Result<StatusReport> {
     let mut tx = pool.begin().await?;
     let (rules, settings) = registered_rules_on(&mut tx, settings).await?;
     let work = attach::plan(

@@ -27,7 +27,7 @@ mod display;
 mod pages;
 mod params;
 
-use crate::config::Settings;
+use crate::settings::Settings;
 use crate::error::Result;
 use crate::names::check_identifier;
 use axum::extract::{Request, State};
@@ -55,7 +55,7 @@ impl From<&crate::Audit> for ViewerSource {
     fn from(audit: &crate::Audit) -> Self {
         ViewerSource {
             pool: audit.pool().clone(),
-            audit_schema: audit.settings().audit_schema.as_str().into(),
+            audit_schema: audit.settings().schema.audit_schema.as_str().into(),
         }
     }
 }
@@ -79,7 +79,7 @@ impl ViewerSource {
 
     /// Reads the audit tables of these settings through `pool`.
     pub fn from_settings(pool: PgPool, settings: &Settings) -> Result<Self> {
-        ViewerSource::new(pool, settings.audit_schema.clone())
+        ViewerSource::new(pool, settings.schema.audit_schema.clone())
     }
 
     /// The pool the pages read through.

@@ -1,0 +1,176 @@
+//! What an application sets, split by the part of pg-audit that reads it: the audit schema
+//! and its triggers ([`SchemaSettings`]), the HTTP layer ([`LayerSettings`]) and the API-log
+//! writer ([`WriterSettings`]). [`Settings`] holds the three and is the one place where the
+//! mapping from django-pg-audit's `DJANGO_PG_AUDIT` is documented.
+
+use crate::error::Result;
+use crate::names::{check_identifier, TablePattern};
+use std::time::Duration;
+
+/// All settings of pg-audit, one group per consumer. `Settings::default()` gives
+/// django-pg-audit's defaults.
+///
+/// | django-pg-audit (`DJANGO_PG_AUDIT`) | here | default |
+/// |---|---|---|
+/// | `EXCLUDED_PATHS` | [`layer.excluded_paths`](LayerSettings::excluded_paths) | `/admin`, `/static`, `/media` |
+/// | `EXCLUDED_TABLES` | [`schema.excluded_tables`](SchemaSettings::excluded_tables) | none |
+/// | `SENSITIVE_FIELDS` | [`layer.sensitive_fields`](LayerSettings::sensitive_fields) | its eleven keys |
+/// | `MAX_PAYLOAD_SIZE` | [`layer.max_payload_size`](LayerSettings::max_payload_size) | 10000 bytes |
+/// | `LOG_GET_REQUESTS` | [`layer.log_get_requests`](LayerSettings::log_get_requests) | `false` |
+/// | `TRACK_DB_USERS` | [`schema.track_db_users`](SchemaSettings::track_db_users) | `true` |
+///
+/// Everything else (the audit schema's name, no-op updates, trusted proxies, lock timeout,
+/// the writer's queue) is pg-audit's own.
+///
+/// ```
+/// use pg_audit_runtime::{LayerSettings, SchemaSettings, Settings};
+/// let settings = Settings {
+///     schema: SchemaSettings { audit_schema: "audit_trail".into(), ..Default::default() },
+///     layer: LayerSettings { log_get_requests: true, ..Default::default() },
+///     ..Default::default()
+/// };
+/// assert_eq!(settings.layer.max_payload_size, 10_000);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Settings {
+    /// The audit schema, its migrations and triggers: read by `migrate`, `attach`, `status`.
+    pub schema: SchemaSettings,
+    /// What the HTTP layer logs and believes.
+    pub layer: LayerSettings,
+    /// How the API-log writer queues and writes.
+    pub writer: WriterSettings,
+}
+
+impl Settings {
+    /// Checks the settings that reach SQL.
+    pub fn validate(&self) -> Result<()> {
+        self.schema.validate()
+    }
+}
+
+/// Settings of the audit schema and the triggers, read by [`migrate`](crate::migrate),
+/// [`attach`](crate::attach) and [`status`](crate::status).
+///
+/// ```
+/// let settings = pg_audit_runtime::SchemaSettings { track_db_users: false, ..Default::default() };
+/// assert_eq!(settings.audit_schema, "audit");
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct SchemaSettings {
+    /// Schema holding the audit tables and functions (created by `migrate` if missing).
+    pub audit_schema: String,
+    /// Tables never audited, `table` (any audited schema) or `schema.table`.
+    pub excluded_tables: Vec<String>,
+    /// For writes without application context, record the client address
+    /// (`inet_client_addr()`). The database role is recorded whatever this says.
+    pub track_db_users: bool,
+    /// Keep an audit row for an UPDATE that changed nothing (or only ignored columns).
+    pub keep_noop_updates: bool,
+    /// How long `attach` and `migrate` wait for a table lock before giving up.
+    pub lock_timeout: Duration,
+}
+
+impl Default for SchemaSettings {
+    fn default() -> Self {
+        SchemaSettings {
+            audit_schema: "audit".into(),
+            excluded_tables: Vec::new(),
+            track_db_users: true,
+            keep_noop_updates: false,
+            lock_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+impl SchemaSettings {
+    /// Checks the settings that reach SQL: the audit schema must be a PostgreSQL name and
+    /// every excluded table a `table` or `schema.table`.
+    pub fn validate(&self) -> Result<()> {
+        check_identifier(&self.audit_schema, "audit schema")?;
+        for table in &self.excluded_tables {
+            TablePattern::parse(table)?;
+        }
+        Ok(())
+    }
+}
+
+/// Settings of the HTTP layer ([`AuditLayer`](crate::AuditLayer)).
+///
+/// ```
+/// let settings = pg_audit_runtime::LayerSettings::default();
+/// assert!(settings.excluded_paths.contains(&"/admin".to_string()));
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct LayerSettings {
+    /// Request paths not logged, matched on whole path segments (`/admin` excludes
+    /// `/admin/users`, not `/administrators`).
+    pub excluded_paths: Vec<String>,
+    /// Keys masked as `"********"` at any depth of request and response bodies
+    /// (case-insensitive).
+    pub sensitive_fields: Vec<String>,
+    /// Bodies larger than this many bytes are logged as a "too large" marker.
+    pub max_payload_size: usize,
+    /// Also log GET, HEAD and OPTIONS requests.
+    pub log_get_requests: bool,
+    /// Peers whose `X-Forwarded-For` / `Forwarded` headers are believed.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Keep a valid UUID from an incoming `x-request-id` header instead of generating one.
+    pub trust_request_id_header: bool,
+}
+
+impl Default for LayerSettings {
+    fn default() -> Self {
+        LayerSettings {
+            excluded_paths: vec!["/admin".into(), "/static".into(), "/media".into()],
+            sensitive_fields: DEFAULT_SENSITIVE_FIELDS
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            max_payload_size: 10_000,
+            log_get_requests: false,
+            trusted_proxies: Vec::new(),
+            trust_request_id_header: false,
+        }
+    }
+}
+
+/// Settings of the API-log writer.
+///
+/// ```
+/// let settings = pg_audit_runtime::WriterSettings { queue_capacity: 1_000, ..Default::default() };
+/// assert_eq!(settings.batch_size, 500);
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct WriterSettings {
+    /// Capacity of the queue; rows beyond it are dropped and counted.
+    pub queue_capacity: usize,
+    /// Rows per insert.
+    pub batch_size: usize,
+    /// Longest time a logged request waits in the queue before being written.
+    pub flush_interval: Duration,
+}
+
+impl Default for WriterSettings {
+    fn default() -> Self {
+        WriterSettings {
+            queue_capacity: 10_000,
+            batch_size: 500,
+            flush_interval: Duration::from_millis(200),
+        }
+    }
+}
+
+/// django-pg-audit's `SENSITIVE_FIELDS`.
+pub const DEFAULT_SENSITIVE_FIELDS: &[&str] = &[
+    "password",
+    "token",
+    "access",
+    "refresh",
+    "authorization",
+    "secret",
+    "api_key",
+    "apikey",
+    "credit_card",
+    "cvv",
+    "ssn",
+];
