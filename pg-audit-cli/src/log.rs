@@ -3,7 +3,7 @@
 use crate::args::LogArgs;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use pg_audit_runtime::query::{self, AuditLogEntry, AuditLogFilter, Operation};
-use pg_audit_runtime::{Error, Result, TablePattern};
+use pg_audit_runtime::{Error, Result, TablePattern, TextTable};
 use sqlx::PgPool;
 
 pub async fn run(pool: &PgPool, audit_schema: &str, args: LogArgs) -> Result<()> {
@@ -91,48 +91,26 @@ fn render_table(entries: &[AuditLogEntry]) -> String {
         "request",
         "changed",
     ];
-    let rows: Vec<[String; 8]> = entries
-        .iter()
-        .map(|e| {
-            let by = match (&e.updated_by, e.is_db_user, &e.db_user) {
-                (Some(user), _, _) => user.clone(),
-                (None, true, Some(role)) => format!("db:{role}"),
-                _ => String::new(),
-            };
-            [
-                e.id.to_string(),
-                e.updated_at.format("%Y-%m-%d %H:%M:%S").to_string(),
-                e.operation.clone(),
-                format!("{}.{}", e.schema_name, e.table_name),
-                e.record_id.clone().unwrap_or_default(),
-                by,
-                e.request_id.map(|r| r.to_string()).unwrap_or_default(),
-                e.changed_field_names().join(","),
-            ]
-        })
-        .collect();
-    let widths: Vec<usize> = (0..header.len())
-        .map(|i| {
-            rows.iter()
-                .map(|r| r[i].chars().count())
-                .chain([header[i].len()])
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let line = |cells: &[String]| {
-        let padded: Vec<String> = cells
-            .iter()
-            .zip(&widths)
-            .map(|(c, w)| format!("{c:<w$}", w = *w))
-            .collect();
-        format!("{}\n", padded.join("  ").trim_end())
-    };
-    let mut out = line(&header.map(String::from));
-    for row in &rows {
-        out.push_str(&line(row));
+    let mut table = TextTable::new(0);
+    table.row(header);
+    for e in entries {
+        let by = match (&e.updated_by, e.is_db_user, &e.db_user) {
+            (Some(user), _, _) => user.clone(),
+            (None, true, Some(role)) => format!("db:{role}"),
+            _ => String::new(),
+        };
+        table.row([
+            e.id.to_string(),
+            e.updated_at.format("%Y-%m-%d %H:%M:%S").to_string(),
+            e.operation.clone(),
+            format!("{}.{}", e.schema_name, e.table_name),
+            e.record_id.clone().unwrap_or_default(),
+            by,
+            e.request_id.map(|r| r.to_string()).unwrap_or_default(),
+            e.changed_field_names().join(","),
+        ]);
     }
-    out
+    table.to_string()
 }
 
 #[cfg(test)]

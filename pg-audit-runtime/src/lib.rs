@@ -12,7 +12,10 @@
 
 // Schema lifecycle.
 mod schema;
-pub use schema::attach::{attach, attach_sql, ActionKind, AttachOptions, AttachPlan, TableAction};
+pub use schema::attach::{
+    attach, attach_sql, ActionKind, ActionReason, AttachOptions, AttachPlan, Exclusion, Staleness,
+    TableAction,
+};
 pub use schema::migrate::{migrate, migrate_zero, migration_files, MigrationReport};
 pub use schema::status::{registered_rules, status, StatusReport, TableState, TableStatus};
 pub use schema::trigger::MASK;
@@ -42,6 +45,8 @@ mod connect;
 mod error;
 mod names;
 mod settings;
+mod text_table;
+pub use text_table::TextTable;
 pub mod sql;
 pub use sql::Sql;
 pub use config::{TableRef, TableRules, Tables, MIGRATION_HISTORY_TABLES};

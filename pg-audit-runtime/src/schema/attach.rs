@@ -3,18 +3,17 @@
 //! in one transaction, under the migration lock and a lock timeout, so it never waits forever
 //! behind a long-running transaction; a second run with no change does nothing.
 
-use crate::schema::catalog::{self, AttachedTrigger, TableInfo};
 use crate::config::TableRules;
-use crate::settings::SchemaSettings;
 use crate::error::{Error, Result};
 use crate::names::{display_ident, QualifiedName, TablePattern};
-use crate::schema::registry::{
-    self, DeclaredSettings, RegistryEntry, EXCLUDED_BY_COMMAND, EXCLUDED_BY_DECLARATION,
-};
-use crate::sql::templates::ContextFunctions;
-use crate::sql::Sql;
+use crate::schema::catalog::{self, AttachedTrigger, TableInfo};
+use crate::schema::registry::{self, DeclaredSettings, ExcludedBy, RegistryEntry};
 use crate::schema::trigger::{self, TableRule};
 use crate::schema::{lock, migrate};
+use crate::settings::SchemaSettings;
+use crate::sql::templates::ContextFunctions;
+use crate::sql::Sql;
+use crate::text_table::TextTable;
 use sqlx::{PgConnection, PgPool};
 use std::collections::BTreeSet;
 use std::fmt;
@@ -69,6 +68,90 @@ impl ActionKind {
     }
 }
 
+/// Why attach does what it does with a table.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionReason {
+    /// Audited, or to be audited, as declared.
+    AsDeclared,
+    /// The audit triggers exist but must be replaced.
+    Stale(Staleness),
+    /// The table is excluded.
+    Excluded(Exclusion),
+    /// `attach --remove` removes every audit trigger (the rules stay for a later attach).
+    Removed,
+}
+
+/// Why audit triggers that exist must be replaced.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Staleness {
+    /// A trigger is disabled, or enabled only for some replication roles.
+    NotEnabledAlways {
+        /// The trigger.
+        trigger: String,
+        /// The table (or partition) it is on.
+        table: QualifiedName,
+    },
+    /// The triggers call another function: the table was renamed or moved.
+    CallsAnotherFunction,
+    /// A trigger is missing or unexpected: the key or the partitions changed.
+    TriggersChanged,
+    /// The declared rules or the table's columns changed since the triggers were made.
+    DefinitionChanged,
+}
+
+impl fmt::Display for Staleness {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Staleness::NotEnabledAlways { trigger, table } => {
+                write!(f, "trigger {trigger} on {table} is not enabled always")
+            }
+            Staleness::CallsAnotherFunction => {
+                f.write_str("triggers call another function (table renamed?)")
+            }
+            Staleness::TriggersChanged => {
+                f.write_str("triggers missing or unexpected (key or partitions changed?)")
+            }
+            Staleness::DefinitionChanged => f.write_str("rules or table shape changed"),
+        }
+    }
+}
+
+/// Who or what excludes a table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Exclusion {
+    /// `--exclude` of this run.
+    ByCommand,
+    /// `--exclude` of an earlier run, remembered until `--include`.
+    ByEarlierCommand,
+    /// The declared rules or settings, or a migration-history table.
+    ByDeclaration,
+}
+
+impl Exclusion {
+    /// What the registry remembers of it.
+    fn origin(self) -> ExcludedBy {
+        match self {
+            Exclusion::ByCommand | Exclusion::ByEarlierCommand => ExcludedBy::Command,
+            Exclusion::ByDeclaration => ExcludedBy::Declaration,
+        }
+    }
+}
+
+impl fmt::Display for Exclusion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Exclusion::ByCommand => "excluded by --exclude",
+            Exclusion::ByEarlierCommand => {
+                "excluded earlier by --exclude (use --include to audit it again)"
+            }
+            Exclusion::ByDeclaration => "excluded by the declared settings",
+        })
+    }
+}
+
 /// The plan for one table.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct TableAction {
@@ -76,14 +159,58 @@ pub struct TableAction {
     pub table: QualifiedName,
     /// What happens to it.
     pub kind: ActionKind,
-    /// Why, in words.
-    pub reason: String,
+    /// Why.
+    pub reason: ActionReason,
     /// Its primary-key columns (empty: audited row by row, record_id NULL).
     pub key_columns: Vec<String>,
+    /// Its partitions, when it is partitioned.
+    pub partitions: usize,
     /// Columns stored masked.
     pub masked_columns: Vec<String>,
     /// Columns whose changes alone are not recorded.
     pub ignored_columns: Vec<String>,
+}
+
+impl TableAction {
+    /// The table's shape as audited: its key (or row-level), partitions, masked and ignored
+    /// columns.
+    pub fn shape(&self) -> String {
+        let mut parts = vec![match self.key_columns.as_slice() {
+            [] => "no primary key: row-level".to_string(),
+            keys => format!(
+                "key ({})",
+                keys.iter()
+                    .map(|k| display_ident(k))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }];
+        if self.partitions > 0 {
+            parts.push(format!("{} partitions", self.partitions));
+        }
+        if !self.masked_columns.is_empty() {
+            parts.push(format!("masked: {}", self.masked_columns.join(", ")));
+        }
+        if !self.ignored_columns.is_empty() {
+            parts.push(format!("ignored: {}", self.ignored_columns.join(", ")));
+        }
+        parts.join(", ")
+    }
+
+    /// The line the plan prints after the table's name: why, then the shape.
+    pub fn detail(&self) -> String {
+        let dropped = if self.kind == ActionKind::Drop {
+            ": audit triggers removed"
+        } else {
+            ""
+        };
+        match &self.reason {
+            ActionReason::AsDeclared => self.shape(),
+            ActionReason::Stale(why) => format!("{why}; {}", self.shape()),
+            ActionReason::Excluded(exclusion) => format!("{exclusion}{dropped}"),
+            ActionReason::Removed => format!("--remove{dropped}"),
+        }
+    }
 }
 
 /// The result of planning an attach run; `applied` says whether it was carried out.
@@ -119,25 +246,16 @@ impl fmt::Display for AttachPlan {
         if self.actions.is_empty() {
             return writeln!(f, "no tables found in the audited schemas");
         }
-        let width = self
-            .actions
-            .iter()
-            .map(|a| a.table.to_string().chars().count())
-            .max()
-            .unwrap_or(0);
+        // Labels line up at seven characters; "excluded" widens the column by one.
+        let mut table = TextTable::new(7);
         for action in &self.actions {
-            let name = action.table.to_string();
-            let pad = width - name.chars().count();
-            writeln!(
-                f,
-                "{:<8} {name}{:pad$}  {}",
-                action.kind.label(),
-                "",
-                action.reason,
-                pad = pad
-            )?;
+            table.row([
+                action.kind.label().to_string(),
+                action.table.to_string(),
+                action.detail(),
+            ]);
         }
-        Ok(())
+        table.fmt(f)
     }
 }
 
@@ -252,8 +370,13 @@ pub(crate) async fn plan(
         let mut action = TableAction {
             table: table.name.clone(),
             kind: ActionKind::Unchanged,
-            reason: String::new(),
+            reason: ActionReason::AsDeclared,
             key_columns: table.key_columns.clone(),
+            partitions: if table.partitioned {
+                table.partitions.len()
+            } else {
+                0
+            },
             masked_columns: rule.masked.clone(),
             ignored_columns: rule.ignored.clone(),
         };
@@ -261,36 +384,32 @@ pub(crate) async fn plan(
             schema_name: table.name.schema.clone(),
             table_name: table.name.name.clone(),
             excluded: exclusion.is_some(),
-            excluded_by: exclusion.as_ref().map(|(by, _)| by.to_string()),
+            excluded_by: exclusion.map(Exclusion::origin),
             masked_columns: rule.masked.clone(),
             ignored_columns: rule.ignored.clone(),
             definition_hash: None,
         };
         if options.remove || exclusion.is_some() {
-            let why = if options.remove {
-                "--remove".to_string()
-            } else {
-                exclusion.clone().map(|(_, why)| why).unwrap_or_default()
+            action.reason = match exclusion {
+                Some(exclusion) if !options.remove => ActionReason::Excluded(exclusion),
+                _ => ActionReason::Removed,
             };
             if on_table.is_empty() {
                 action.kind = ActionKind::Excluded;
-                action.reason = why;
             } else {
                 action.kind = ActionKind::Drop;
-                action.reason = format!("{why}: audit triggers removed");
                 drops.extend(on_table.iter().copied());
             }
             if options.remove {
                 // --remove keeps the rules, so a later attach restores the same triggers.
                 registry_entry.excluded = entry.is_some_and(|e| e.excluded);
-                registry_entry.excluded_by = entry.and_then(|e| e.excluded_by.clone());
+                registry_entry.excluded_by = entry.and_then(|e| e.excluded_by);
             }
         } else {
             let rendered = trigger::render_table(audit_schema, table, &rule);
             registry_entry.definition_hash = Some(rendered.definition_hash.clone());
             kept_functions.insert(rendered.function_name.clone());
             let stale = staleness(&rendered, &on_table, entry);
-            action.reason = describe_shape(table, &action);
             match (on_table.is_empty(), stale) {
                 (true, _) => {
                     action.kind = ActionKind::Create;
@@ -298,7 +417,7 @@ pub(crate) async fn plan(
                 }
                 (false, Some(why)) => {
                     action.kind = ActionKind::Replace;
-                    action.reason = format!("{why}; {}", action.reason);
+                    action.reason = ActionReason::Stale(why);
                     drops.extend(on_table.iter().copied());
                     creates.push(rendered.create);
                 }
@@ -393,31 +512,27 @@ fn exclusion(
     rules: &TableRules,
     options: &AttachOptions,
     entry: Option<&RegistryEntry>,
-) -> Option<(&'static str, String)> {
+) -> Option<Exclusion> {
     let (schema, name) = (&table.name.schema, &table.name.name);
     if options.exclude.iter().any(|p| p.matches(schema, name)) {
-        return Some((EXCLUDED_BY_COMMAND, "excluded by --exclude".into()));
+        return Some(Exclusion::ByCommand);
     }
     let included_again = options.include.iter().any(|p| p.matches(schema, name));
-    if !included_again
-        && entry.is_some_and(|e| e.excluded_by.as_deref() == Some(EXCLUDED_BY_COMMAND))
-    {
-        return Some((
-            EXCLUDED_BY_COMMAND,
-            "excluded earlier by --exclude (use --include to audit it again)".into(),
-        ));
+    if !included_again && entry.is_some_and(|e| e.excluded_by == Some(ExcludedBy::Command)) {
+        return Some(Exclusion::ByEarlierCommand);
     }
     if rules.is_excluded(schema, name) {
-        return Some((
-            EXCLUDED_BY_DECLARATION,
-            "excluded by the declared settings".into(),
-        ));
+        return Some(Exclusion::ByDeclaration);
     }
     None
 }
 
 /// The rules one table is attached with, checked against its columns.
-fn table_rule(table: &TableInfo, rules: &TableRules, settings: &SchemaSettings) -> Result<TableRule> {
+fn table_rule(
+    table: &TableInfo,
+    rules: &TableRules,
+    settings: &SchemaSettings,
+) -> Result<TableRule> {
     let masked = rules.masked_columns(&table.name.schema, &table.name.name);
     let ignored = rules.ignored_columns(&table.name.schema, &table.name.name);
     check_columns(table, &masked, &ignored)?;
@@ -460,7 +575,7 @@ fn staleness(
     rendered: &trigger::TableTriggers,
     present: &[&AttachedTrigger],
     entry: Option<&RegistryEntry>,
-) -> Option<String> {
+) -> Option<Staleness> {
     let expected: BTreeSet<(&QualifiedName, &str)> =
         rendered.triggers.iter().map(|(t, n)| (t, *n)).collect();
     let actual: BTreeSet<(&QualifiedName, &str)> = present
@@ -468,49 +583,30 @@ fn staleness(
         .map(|t| (&t.table, t.trigger.as_str()))
         .collect();
     if let Some(t) = present.iter().find(|t| t.enabled != "A") {
-        return Some(format!(
-            "trigger {} on {} is not enabled always",
-            t.trigger, t.table
-        ));
+        return Some(Staleness::NotEnabledAlways {
+            trigger: t.trigger.clone(),
+            table: t.table.clone(),
+        });
     }
     if present.iter().any(|t| t.function != rendered.function_name) {
-        return Some("triggers call another function (table renamed?)".into());
+        return Some(Staleness::CallsAnotherFunction);
     }
     if expected != actual {
-        return Some("triggers missing or unexpected (key or partitions changed?)".into());
+        return Some(Staleness::TriggersChanged);
     }
     if entry.and_then(|e| e.definition_hash.as_deref()) != Some(rendered.definition_hash.as_str()) {
-        return Some("rules or table shape changed".into());
+        return Some(Staleness::DefinitionChanged);
     }
     None
 }
 
-fn describe_shape(table: &TableInfo, action: &TableAction) -> String {
-    let mut parts = vec![match table.key_columns.as_slice() {
-        [] => "no primary key: row-level".to_string(),
-        keys => format!(
-            "key ({})",
-            keys.iter()
-                .map(|k| display_ident(k))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    }];
-    if table.partitioned {
-        parts.push(format!("{} partitions", table.partitions.len()));
-    }
-    if !action.masked_columns.is_empty() {
-        parts.push(format!("masked: {}", action.masked_columns.join(", ")));
-    }
-    if !action.ignored_columns.is_empty() {
-        parts.push(format!("ignored: {}", action.ignored_columns.join(", ")));
-    }
-    parts.join(", ")
-}
-
 /// The SQL that attaches every table the rules audit (context functions first), whatever is
 /// attached now: for `pg-audit sql`, to review or to run with another migration tool.
-pub async fn attach_sql(pool: &PgPool, settings: &SchemaSettings, rules: &TableRules) -> Result<Sql> {
+pub async fn attach_sql(
+    pool: &PgPool,
+    settings: &SchemaSettings,
+    rules: &TableRules,
+) -> Result<Sql> {
     settings.validate()?;
     let mut conn = pool.acquire().await?;
     let schemas = rules.schemas_or_public();
@@ -521,7 +617,7 @@ pub async fn attach_sql(pool: &PgPool, settings: &SchemaSettings, rules: &TableR
             Ok(()) => registry::load(&mut conn, &settings.audit_schema)
                 .await?
                 .into_iter()
-                .filter(|e| e.excluded_by.as_deref() == Some(EXCLUDED_BY_COMMAND))
+                .filter(|e| e.excluded_by == Some(ExcludedBy::Command))
                 .map(|e| e.name())
                 .collect(),
             Err(_) => Vec::new(),

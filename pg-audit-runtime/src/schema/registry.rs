@@ -8,12 +8,55 @@ use crate::names::{QualifiedName, TablePattern};
 use crate::sql::templates::{
     RegistryDelete, RegistrySelect, RegistryUpsert, SettingsSelect, SettingsUpsert,
 };
-use sqlx::PgConnection;
+use sqlx::encode::IsNull;
+use sqlx::error::BoxDynError;
+use sqlx::postgres::{PgArgumentBuffer, PgTypeInfo, PgValueRef};
+use sqlx::{PgConnection, Postgres};
 
-/// Why a table is excluded.
-pub(crate) const EXCLUDED_BY_DECLARATION: &str = "declared";
-/// Excluded with `pg-audit attach --exclude`; stays excluded until `--include`.
-pub(crate) const EXCLUDED_BY_COMMAND: &str = "command";
+/// Who excluded a table, as the registry's `excluded_by` column remembers it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ExcludedBy {
+    /// The application's declaration (rules, settings): re-read at every attach.
+    Declaration,
+    /// `pg-audit attach --exclude`: stays excluded until `--include`.
+    Command,
+}
+
+impl ExcludedBy {
+    /// The value stored in the registry (its CHECK constraint allows exactly these).
+    fn as_str(self) -> &'static str {
+        match self {
+            ExcludedBy::Declaration => "declared",
+            ExcludedBy::Command => "command",
+        }
+    }
+}
+
+impl sqlx::Type<Postgres> for ExcludedBy {
+    fn type_info() -> PgTypeInfo {
+        <&str as sqlx::Type<Postgres>>::type_info()
+    }
+
+    fn compatible(ty: &PgTypeInfo) -> bool {
+        <&str as sqlx::Type<Postgres>>::compatible(ty)
+    }
+}
+
+impl<'r> sqlx::Decode<'r, Postgres> for ExcludedBy {
+    fn decode(value: PgValueRef<'r>) -> Result<Self, BoxDynError> {
+        match <&str as sqlx::Decode<'r, Postgres>>::decode(value)? {
+            "declared" => Ok(ExcludedBy::Declaration),
+            "command" => Ok(ExcludedBy::Command),
+            other => Err(format!("unknown excluded_by value {other:?} in the registry").into()),
+        }
+    }
+}
+
+impl sqlx::Encode<'_, Postgres> for ExcludedBy {
+    fn encode_by_ref(&self, buf: &mut PgArgumentBuffer) -> Result<IsNull, BoxDynError> {
+        <&str as sqlx::Encode<'_, Postgres>>::encode(self.as_str(), buf)
+    }
+}
 
 /// One table of the registry.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -21,7 +64,7 @@ pub(crate) struct RegistryEntry {
     pub schema_name: String,
     pub table_name: String,
     pub excluded: bool,
-    pub excluded_by: Option<String>,
+    pub excluded_by: Option<ExcludedBy>,
     pub masked_columns: Vec<String>,
     pub ignored_columns: Vec<String>,
     pub definition_hash: Option<String>,
@@ -172,7 +215,7 @@ pub(crate) fn rules_from_registry(
         schemas: declared.schemas.clone(),
         exclude: entries
             .iter()
-            .filter(|e| e.excluded && e.excluded_by.as_deref() == Some(EXCLUDED_BY_DECLARATION))
+            .filter(|e| e.excluded && e.excluded_by == Some(ExcludedBy::Declaration))
             .map(pattern)
             .collect(),
         mask: entries

@@ -1,11 +1,12 @@
 //! What is audited right now, compared with what the application declared.
 
-use crate::schema::attach::{self, ActionKind, AttachOptions};
 use crate::config::TableRules;
-use crate::settings::SchemaSettings;
 use crate::error::Result;
 use crate::names::QualifiedName;
+use crate::schema::attach::{self, ActionKind, ActionReason, AttachOptions};
 use crate::schema::registry;
+use crate::settings::SchemaSettings;
+use crate::text_table::TextTable;
 use sqlx::{PgConnection, PgPool};
 use std::fmt;
 
@@ -55,25 +56,16 @@ pub struct StatusReport {
 
 impl fmt::Display for StatusReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let width = self
-            .tables
-            .iter()
-            .map(|t| t.table.to_string().chars().count())
-            .max()
-            .unwrap_or(0);
+        // Labels line up at ten characters; "not audited" widens the column by one.
+        let mut table = TextTable::new(10);
         for t in &self.tables {
-            let name = t.table.to_string();
-            let pad = width - name.chars().count();
-            writeln!(
-                f,
-                "{:<11} {name}{:pad$}  {}",
-                t.state.label(),
-                "",
-                t.detail,
-                pad = pad
-            )?;
+            table.row([
+                t.state.label().to_string(),
+                t.table.to_string(),
+                t.detail.clone(),
+            ]);
         }
-        Ok(())
+        table.fmt(f)
     }
 }
 
@@ -131,21 +123,19 @@ pub async fn status(pool: &PgPool, settings: &SchemaSettings) -> Result<StatusRe
         .actions
         .into_iter()
         .map(|action| {
-            let (state, detail) = match action.kind {
-                ActionKind::Unchanged => (TableState::Audited, action.reason),
-                ActionKind::Create => (
+            let (state, detail) = match (action.kind, &action.reason) {
+                (ActionKind::Unchanged, _) => (TableState::Audited, action.detail()),
+                (ActionKind::Create, _) => (
                     TableState::NotAudited,
-                    format!("{} (run `pg-audit attach`)", action.reason),
+                    format!("{} (run `pg-audit attach`)", action.shape()),
                 ),
-                ActionKind::Excluded => (TableState::Excluded, action.reason),
-                ActionKind::Replace => (TableState::Stale, action.reason),
-                ActionKind::Drop => (
+                (ActionKind::Excluded, _) => (TableState::Excluded, action.detail()),
+                (ActionKind::Replace, _) => (TableState::Stale, action.detail()),
+                (ActionKind::Drop, ActionReason::Excluded(exclusion)) => (
                     TableState::Stale,
-                    format!(
-                        "{}, but audit triggers are present",
-                        action.reason.trim_end_matches(": audit triggers removed")
-                    ),
+                    format!("{exclusion}, but audit triggers are present"),
                 ),
+                (ActionKind::Drop, _) => (TableState::Stale, action.detail()),
             };
             TableStatus {
                 table: action.table,
