@@ -46,7 +46,7 @@ pub enum Command {
     Log(LogArgs),
 }
 
-/// `pg-audit attach` flags (the seed's, plus --include and --schema).
+/// `pg-audit attach` flags (django-pg-audit's, plus --include and --schema).
 #[derive(Debug, Args)]
 pub struct AttachArgs {
     /// Show the plan without changing anything.

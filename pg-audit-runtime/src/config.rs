@@ -5,7 +5,7 @@ use crate::error::Result;
 use crate::settings::SchemaSettings;
 use crate::names::{check_identifier, TablePattern};
 
-/// Migration-history tables of Rust's migration tools, never audited (like the seed's
+/// Migration-history tables of Rust's migration tools, never audited (like django-pg-audit's
 /// `django_*` and `auth_*` tables).
 pub const MIGRATION_HISTORY_TABLES: &[&str] = &[
     "_sqlx_migrations",

@@ -30,7 +30,6 @@ pub use context::{
     begin, current, scope, AuditContext, Begin, MAX_CONTEXT_TEXT, MAX_EXTRA_CONTEXT,
 };
 pub use layer::handler::{__private, AuditUser};
-pub use layer::mask::Masker;
 pub use layer::request::{HandlerAnnotations, RequestAudit};
 pub use layer::{AuditLayer, AuditService};
 pub use writer::WriterStats;
@@ -55,7 +54,7 @@ pub use error::{Error, Result};
 pub use settings::{
     LayerSettings, SchemaSettings, Settings, WriterSettings, DEFAULT_SENSITIVE_FIELDS,
 };
-pub use names::{check_identifier, QualifiedName, TablePattern, MAX_IDENTIFIER_BYTES};
+pub use names::{QualifiedName, TablePattern};
 
 #[cfg(test)]
 mod snapshot_tests;

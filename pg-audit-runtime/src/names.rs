@@ -4,15 +4,10 @@ use crate::error::{Error, Result};
 use std::fmt;
 
 /// PostgreSQL truncates identifiers longer than this many bytes (NAMEDATALEN - 1).
-pub const MAX_IDENTIFIER_BYTES: usize = 63;
+pub(crate) const MAX_IDENTIFIER_BYTES: usize = 63;
 
 /// Checks that `name` can be a PostgreSQL identifier: not empty, at most 63 bytes, no NUL.
-///
-/// ```
-/// assert!(pg_audit_runtime::check_identifier("orders", "table name").is_ok());
-/// assert!(pg_audit_runtime::check_identifier("", "table name").is_err());
-/// ```
-pub fn check_identifier(name: &str, what: &'static str) -> Result<()> {
+pub(crate) fn check_identifier(name: &str, what: &'static str) -> Result<()> {
     if name.is_empty() {
         return Err(Error::invalid(what, "it is empty"));
     }

@@ -5,22 +5,14 @@
 use serde_json::Value;
 
 /// Masks the values of sensitive keys in JSON documents.
-///
-/// ```
-/// use pg_audit_runtime::Masker;
-/// let masker = Masker::new(["Password", "token"]);
-/// let mut body = serde_json::json!({"user": "ann", "PASSWORD": "x", "nested": [{"Token": 1}]});
-/// masker.mask(&mut body);
-/// assert_eq!(body, serde_json::json!({"user": "ann", "PASSWORD": "********", "nested": [{"Token": "********"}]}));
-/// ```
 #[derive(Debug, Clone, Default)]
-pub struct Masker {
+pub(crate) struct Masker {
     keys: Vec<String>,
 }
 
 impl Masker {
     /// A masker for these key names (compared case-insensitively).
-    pub fn new<I, S>(keys: I) -> Self
+    pub(crate) fn new<I, S>(keys: I) -> Self
     where
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
@@ -35,7 +27,7 @@ impl Masker {
     }
 
     /// Whether `key` is one of the sensitive names.
-    pub fn is_sensitive(&self, key: &str) -> bool {
+    pub(crate) fn is_sensitive(&self, key: &str) -> bool {
         if key.is_ascii() {
             self.keys.iter().any(|k| k.eq_ignore_ascii_case(key))
         } else {
@@ -46,7 +38,7 @@ impl Masker {
 
     /// Replaces, in place, the value of every sensitive key at any depth. NUL characters,
     /// which PostgreSQL's `jsonb` cannot store, are replaced by U+FFFD in strings and keys.
-    pub fn mask(&self, value: &mut Value) {
+    pub(crate) fn mask(&self, value: &mut Value) {
         // An explicit stack: the depth of a document is bounded by the JSON parser
         // (128 levels), but this walk does not rely on it.
         let mut stack: Vec<&mut Value> = vec![value];

@@ -39,7 +39,7 @@ use std::time::Instant;
 use tower::{Layer, Service};
 
 /// The request-id header, read (when trusted) and always echoed.
-pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+pub(crate) const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// What every request of one layer shares.
 #[derive(Debug)]

@@ -160,7 +160,7 @@ impl FromStr for StatusClass {
 /// Which data audit rows to read. Every condition is optional and they combine with AND;
 /// rows come newest first, at most [`limit`](Self::limit) of them.
 ///
-/// The constructors are the seed's queries:
+/// The constructors are django-pg-audit's queries:
 ///
 /// ```
 /// use pg_audit_runtime::query::{AuditLogFilter, Operation};

@@ -1,4 +1,4 @@
-//! Reading the audit trail: the seed's queries in Rust, with typed rows and keyset paging.
+//! Reading the audit trail: django-pg-audit's queries in Rust, with typed rows and keyset paging.
 //!
 //! Two functions read a page of each table, [`audit_log`] and [`api_log`], with a filter
 //! whose constructors are the questions users ask ("changes of a table", "history of one

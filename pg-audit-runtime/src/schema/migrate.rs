@@ -78,7 +78,7 @@ fn checksum(sql: &Sql) -> String {
     format!("{:016x}", trigger::stable_hash(sql.as_str().as_bytes()))
 }
 
-/// Applies pending migrations. Like the seed, the first migration also attaches audit
+/// Applies pending migrations. Like django-pg-audit, the first migration also attaches audit
 /// triggers to every eligible table of the declared schemas. Safe to run at every start
 /// and from several processes at once.
 ///
