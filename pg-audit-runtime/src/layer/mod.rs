@@ -22,7 +22,7 @@ use crate::layer::mask::Masker;
 use crate::layer::request::RequestAudit;
 use crate::writer::{ApiLogRow, WriterHandle};
 use crate::settings::LayerSettings;
-use axum::extract::{ConnectInfo, MatchedPath};
+use axum::extract::ConnectInfo;
 use body::{Capture, LogGuard};
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
@@ -199,11 +199,7 @@ where
             .get::<ConnectInfo<SocketAddr>>()
             .map(|info| info.0.ip());
         let client_ip = resolve::client_ip(peer, request.headers(), &config.trusted_proxies);
-        let path = request
-            .extensions()
-            .get::<MatchedPath>()
-            .map(|matched| matched.as_str().to_string())
-            .unwrap_or_else(|| request.uri().path().to_string());
+        let path = request::route_path(request.extensions(), request.uri());
         let record = RequestAudit::new(request_id, client_ip, request.method().clone(), path);
         request.extensions_mut().insert(record.clone());
         let mut text = uuid::Uuid::encode_buffer();

@@ -79,7 +79,7 @@ impl RequestAudit {
             Uuid::now_v7(),
             client_ip,
             parts.method.clone(),
-            route_path(parts),
+            route_path(&parts.extensions, &parts.uri),
         )
     }
 
@@ -125,12 +125,11 @@ impl RequestAudit {
 }
 
 /// The matched route path when axum matched one, else the URI path.
-pub(crate) fn route_path(parts: &Parts) -> String {
-    parts
-        .extensions
+pub(crate) fn route_path(extensions: &http::Extensions, uri: &http::Uri) -> String {
+    extensions
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_string())
-        .unwrap_or_else(|| parts.uri.path().to_string())
+        .unwrap_or_else(|| uri.path().to_string())
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for RequestAudit {
