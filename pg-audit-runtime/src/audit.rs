@@ -173,6 +173,7 @@ impl AuditBuilder {
             WriterConfig {
                 audit_schema: self.settings.schema.audit_schema.clone(),
                 capacity: self.settings.writer.queue_capacity,
+                max_bytes: self.settings.writer.queue_max_bytes,
                 batch_size: self.settings.writer.batch_size,
                 flush_interval: self.settings.writer.flush_interval,
             },

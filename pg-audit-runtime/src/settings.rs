@@ -142,8 +142,12 @@ impl Default for LayerSettings {
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct WriterSettings {
-    /// Capacity of the queue; rows beyond it are dropped and counted.
+    /// Capacity of the queue in rows; rows beyond it are dropped and counted.
     pub queue_capacity: usize,
+    /// Capacity of the queue in bytes (bodies, names and a fixed overhead per row); rows
+    /// beyond it are dropped and counted. With the defaults the queue holds at most 32 MiB
+    /// whatever the traffic and however long the database is away.
+    pub queue_max_bytes: usize,
     /// Rows per insert.
     pub batch_size: usize,
     /// Longest time a logged request waits in the queue before being written.
@@ -154,6 +158,7 @@ impl Default for WriterSettings {
     fn default() -> Self {
         WriterSettings {
             queue_capacity: 10_000,
+            queue_max_bytes: 32 * 1024 * 1024,
             batch_size: 500,
             flush_interval: Duration::from_millis(200),
         }

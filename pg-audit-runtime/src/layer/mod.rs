@@ -20,8 +20,8 @@ pub use body::{AuditBody, CaptureBody};
 
 use crate::layer::mask::Masker;
 use crate::layer::request::RequestAudit;
-use crate::writer::{ApiLogRow, WriterHandle};
 use crate::settings::LayerSettings;
+use crate::writer::{ApiLogRow, WriterHandle};
 use axum::extract::ConnectInfo;
 use body::{Capture, LogGuard};
 use bytes::Bytes;
@@ -152,17 +152,17 @@ impl Pending {
     }
 }
 
-/// What is stored for a body: NULL when empty, the "too large" marker over the limit, the
-/// "non-JSON" marker when it does not parse, else the document with sensitive keys masked.
-fn payload(
-    capture: &Capture,
-    declared_too_large: bool,
-    config: &LayerConfig,
-) -> Option<serde_json::Value> {
+/// What is stored for a body, as JSON text: NULL when empty, the "too large" marker over the
+/// limit, the "non-JSON" marker when it does not parse, else the document with sensitive
+/// keys masked.
+fn payload(capture: &Capture, declared_too_large: bool, config: &LayerConfig) -> Option<String> {
     if declared_too_large || capture.total > config.max_payload_size as u64 {
-        return Some(serde_json::json!({
-            "message": format!("Payload too large (>{} bytes)", config.max_payload_size)
-        }));
+        return Some(
+            serde_json::json!({
+                "message": format!("Payload too large (>{} bytes)", config.max_payload_size)
+            })
+            .to_string(),
+        );
     }
     if capture.prefix.is_empty() {
         return None;
@@ -170,9 +170,9 @@ fn payload(
     match serde_json::from_slice::<serde_json::Value>(&capture.prefix) {
         Ok(mut value) => {
             config.masker.mask(&mut value);
-            Some(value)
+            Some(value.to_string())
         }
-        Err(_) => Some(serde_json::json!({"raw": "Non-JSON payload"})),
+        Err(_) => Some(serde_json::json!({"raw": "Non-JSON payload"}).to_string()),
     }
 }
 
