@@ -9,6 +9,7 @@ use crate::error::Result;
 use crate::layer::{AuditLayer, LayerConfig};
 use crate::schema::migrate::migrate;
 use crate::writer::{Writer, WriterConfig, WriterStats};
+use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -37,11 +38,60 @@ pub struct Audit {
 #[derive(Debug)]
 struct AuditInner {
     pool: PgPool,
+    reader_pool: PgPool,
     settings: Settings,
     layer: Arc<LayerConfig>,
     writer: Mutex<Option<Writer>>,
     final_stats: Mutex<Option<WriterStats>>,
     shutdown_timeout: Duration,
+}
+
+impl Drop for AuditInner {
+    fn drop(&mut self) {
+        let writer = self
+            .writer
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(writer) = writer {
+            let stats = writer.stats();
+            if stats.queued > 0 {
+                tracing::warn!(
+                    queued = stats.queued,
+                    "pg-audit: the Audit handle was dropped without `shutdown().await`: {} API-log rows are still queued and are lost if the process exits now",
+                    stats.queued
+                );
+            }
+        }
+    }
+}
+
+/// Connections of the API-log writer's own pool (so a stalled log table holds at most
+/// these, never the application's).
+const WRITER_POOL_SIZE: u32 = 2;
+/// Connections of the viewer's own pool.
+const READER_POOL_SIZE: u32 = 2;
+/// Longest statement of the viewer's pool: a page is a few milliseconds; this only stops a
+/// query stuck behind a lock from holding a connection.
+const READER_STATEMENT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A small pool of pg-audit's own, on the same server and role as `app`: lazy (it connects
+/// on first use), with the `search_path` pinned to `pg_catalog` (pg-audit's statements
+/// name their schema) and a statement timeout, so a stalled audit table slows only the
+/// part of pg-audit that uses it.
+fn side_pool(app: &PgPool, name: &str, size: u32, statement_timeout: Duration) -> PgPool {
+    let timeout_ms = statement_timeout.as_millis().max(1).to_string();
+    let options = (*app.connect_options())
+        .clone()
+        .application_name(name)
+        .options([
+            ("search_path", "pg_catalog"),
+            ("statement_timeout", timeout_ms.as_str()),
+        ]);
+    PgPoolOptions::new()
+        .max_connections(size)
+        .min_connections(0)
+        .acquire_timeout(statement_timeout)
+        .connect_lazy_with(options)
 }
 
 /// Configures and starts an [`Audit`]; from [`Audit::builder`].
@@ -56,8 +106,10 @@ pub struct AuditBuilder {
 }
 
 impl Audit {
-    /// Starts configuring pg-audit on `pool` (used for migrations, attach and, unless
-    /// [`AuditBuilder::writer_pool`] says otherwise, the API-log writer).
+    /// Starts configuring pg-audit on `pool`, used for migrations and attach. The API-log
+    /// writer and the viewer each get a small pool of their own on the same server (two
+    /// connections, a statement timeout), so a stalled log table never takes the
+    /// application's connections; [`AuditBuilder::writer_pool`] gives the writer another.
     pub fn builder(pool: PgPool) -> AuditBuilder {
         AuditBuilder {
             pool,
@@ -121,6 +173,12 @@ impl Audit {
         &self.inner.pool
     }
 
+    /// The viewer's own pool (two connections, statement timeout), used by
+    /// `ViewerSource::from(&audit)`.
+    pub fn reader_pool(&self) -> &PgPool {
+        &self.inner.reader_pool
+    }
+
     /// The settings in force.
     pub fn settings(&self) -> &Settings {
         &self.inner.settings
@@ -141,7 +199,8 @@ impl AuditBuilder {
         self
     }
 
-    /// A separate pool for the API-log writer (e.g. smaller, or with its own timeouts).
+    /// The API-log writer's pool, instead of its own two-connection pool (e.g. to route it
+    /// elsewhere). Give it a statement timeout: a stalled log table then holds only it.
     pub fn writer_pool(mut self, pool: PgPool) -> Self {
         self.writer_pool = Some(pool);
         self
@@ -168,12 +227,23 @@ impl AuditBuilder {
             &AttachOptions::default(),
         )
         .await?;
+        let attempt_timeout = self.settings.writer.attempt_timeout;
+        let writer_pool = self.writer_pool.unwrap_or_else(|| {
+            side_pool(&self.pool, "pg-audit writer", WRITER_POOL_SIZE, attempt_timeout)
+        });
+        let reader_pool = side_pool(
+            &self.pool,
+            "pg-audit viewer",
+            READER_POOL_SIZE,
+            READER_STATEMENT_TIMEOUT,
+        );
         let writer = Writer::spawn(
-            self.writer_pool.unwrap_or_else(|| self.pool.clone()),
+            writer_pool,
             WriterConfig {
                 audit_schema: self.settings.schema.audit_schema.clone(),
                 capacity: self.settings.writer.queue_capacity,
                 max_bytes: self.settings.writer.queue_max_bytes,
+                attempt_timeout,
                 batch_size: self.settings.writer.batch_size,
                 flush_interval: self.settings.writer.flush_interval,
             },
@@ -182,6 +252,7 @@ impl AuditBuilder {
         Ok(Audit {
             inner: Arc::new(AuditInner {
                 pool: self.pool,
+                reader_pool,
                 settings: self.settings,
                 layer,
                 writer: Mutex::new(Some(writer)),

@@ -152,6 +152,9 @@ pub struct WriterSettings {
     pub batch_size: usize,
     /// Longest time a logged request waits in the queue before being written.
     pub flush_interval: Duration,
+    /// Longest time one insert may take before it counts as failed and is retried (also
+    /// the statement timeout of the writer's own pool).
+    pub attempt_timeout: Duration,
 }
 
 impl Default for WriterSettings {
@@ -161,6 +164,7 @@ impl Default for WriterSettings {
             queue_max_bytes: 32 * 1024 * 1024,
             batch_size: 500,
             flush_interval: Duration::from_millis(200),
+            attempt_timeout: Duration::from_secs(10),
         }
     }
 }

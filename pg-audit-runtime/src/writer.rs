@@ -30,8 +30,6 @@ use uuid::Uuid;
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// First wait after a failed batch.
 const FIRST_BACKOFF: Duration = Duration::from_millis(100);
-/// Longest time one insert may take before it counts as failed.
-const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
 /// At most one warning about dropped rows per this interval.
 const DROP_WARN_INTERVAL: Duration = Duration::from_secs(5);
 /// Caps of the text columns, in bytes: the path index of `pg_api_audit_log` holds
@@ -259,6 +257,7 @@ pub(crate) struct WriterConfig {
     pub audit_schema: String,
     pub capacity: usize,
     pub max_bytes: usize,
+    pub attempt_timeout: Duration,
     pub batch_size: usize,
     pub flush_interval: Duration,
 }
@@ -419,8 +418,8 @@ async fn write_with_retry(
         let attempt_limit = match deadline {
             Some(limit) => limit
                 .saturating_duration_since(Instant::now())
-                .min(ATTEMPT_TIMEOUT),
-            None => ATTEMPT_TIMEOUT,
+                .min(config.attempt_timeout),
+            None => config.attempt_timeout,
         };
         let outcome =
             tokio::time::timeout(attempt_limit, insert(pool, &config.audit_schema, batch)).await;
@@ -527,13 +526,13 @@ async fn write_one_by_one(
     true
 }
 
-/// One insert attempt, given up after [`ATTEMPT_TIMEOUT`] (reported as a pool timeout).
+/// One insert attempt, given up after the attempt timeout (reported as a pool timeout).
 async fn insert_within(
     pool: &PgPool,
     config: &WriterConfig,
     rows: &[ApiLogRow],
 ) -> Result<(), sqlx::Error> {
-    tokio::time::timeout(ATTEMPT_TIMEOUT, insert(pool, &config.audit_schema, rows))
+    tokio::time::timeout(config.attempt_timeout, insert(pool, &config.audit_schema, rows))
         .await
         .unwrap_or(Err(sqlx::Error::PoolTimedOut))
 }

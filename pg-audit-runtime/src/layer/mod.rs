@@ -231,7 +231,30 @@ where
         ResponseFuture {
             inner: self.inner.call(request),
             header,
-            pending,
+            pending: Unanswered(pending),
+        }
+    }
+}
+
+/// The status logged for a request whose client went away before the response was ready
+/// (the handler's future was dropped): nginx's "client closed request".
+pub(crate) const CLIENT_CLOSED_REQUEST: u16 = 499;
+
+/// A request still waiting for its response. Dropped before the response is ready — the
+/// client disconnected and the server dropped the handler's future — it logs the request
+/// with status 499, so a request is never silently missing from the log.
+struct Unanswered(Option<Pending>);
+
+impl Unanswered {
+    fn take(&mut self) -> Option<Pending> {
+        self.0.take()
+    }
+}
+
+impl Drop for Unanswered {
+    fn drop(&mut self) {
+        if let Some(pending) = self.0.take() {
+            pending.finish(CLIENT_CLOSED_REQUEST, &Capture::new(0));
         }
     }
 }
@@ -242,7 +265,7 @@ pin_project! {
         #[pin]
         inner: F,
         header: Option<HeaderValue>,
-        pending: Option<Pending>,
+        pending: Unanswered,
     }
 }
 
@@ -264,8 +287,9 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
         let polled = catch_unwind(AssertUnwindSafe(|| this.inner.as_mut().poll(cx)));
-        let limit = |pending: &Option<Pending>| {
+        let limit = |pending: &Unanswered| {
             pending
+                .0
                 .as_ref()
                 .map_or(0, |p| p.config.max_payload_size.saturating_add(1))
         };

@@ -49,12 +49,13 @@ pub struct ViewerSource {
     audit_schema: Arc<str>,
 }
 
-/// The viewer reads what a running [`Audit`](crate::Audit) writes: its pool and audit schema
-/// (already validated when the `Audit` started).
+/// The viewer reads what a running [`Audit`](crate::Audit) writes, through the audit's own
+/// reader pool (so an open page never takes the application's connections) and its audit
+/// schema (already validated when the `Audit` started).
 impl From<&crate::Audit> for ViewerSource {
     fn from(audit: &crate::Audit) -> Self {
         ViewerSource {
-            pool: audit.pool().clone(),
+            pool: audit.reader_pool().clone(),
             audit_schema: audit.settings().schema.audit_schema.as_str().into(),
         }
     }
