@@ -69,7 +69,15 @@ pub fn audit_tables(input: TokenStream) -> TokenStream {
 /// ```
 #[proc_macro_attribute]
 pub fn audited_handler(args: TokenStream, item: TokenStream) -> TokenStream {
-    handler::expand(args.into(), item.into())
-        .unwrap_or_else(syn::Error::into_compile_error)
+    let item = proc_macro2::TokenStream::from(item);
+    handler::expand(args.into(), item.clone())
+        .unwrap_or_else(|error| {
+            // The function as written stays beside the error (as with tracing's `#[instrument]`
+            // and axum's `#[debug_handler]`): the IDE keeps seeing it, and its callers and
+            // routes raise no follow-on "cannot find function" errors.
+            let mut out = error.into_compile_error();
+            out.extend(item);
+            out
+        })
         .into()
 }

@@ -26,9 +26,9 @@ pub use audit::{Audit, AuditBuilder, DEFAULT_SHUTDOWN_TIMEOUT};
 pub use context::{
     begin, current, scope, AuditContext, Begin, MAX_CONTEXT_TEXT, MAX_EXTRA_CONTEXT,
 };
-pub use layer::handler::{__private, AuditUser};
+pub use layer::handler::AuditUser;
 pub use layer::mask::Masker;
-pub use layer::request::{HandlerAnnotations, RequestAudit};
+pub use layer::request::RequestAudit;
 pub use layer::{AuditLayer, AuditService};
 pub use writer::WriterStats;
 
@@ -48,6 +48,9 @@ pub use config::{
 pub use connect::connect;
 pub use error::{Error, Result};
 pub use names::{check_identifier, QualifiedName, TablePattern, MAX_IDENTIFIER_BYTES};
+
+#[doc(hidden)]
+pub mod __private;
 
 #[cfg(test)]
 mod snapshot_tests;

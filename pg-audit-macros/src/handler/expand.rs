@@ -1,25 +1,28 @@
 //! The handler rebuilt: same signature plus a leading audit-record extractor, the body run
-//! inside `pg_audit::scope` with the request's context.
+//! inside the request's audit context. The generated code names only `pg_audit::__private`.
 
 use super::attr::Options;
-use proc_macro2::TokenStream;
-use quote::quote;
-use syn::{parse_quote, FnArg, ItemFn};
+use proc_macro2::{Delimiter, Group, TokenStream};
+use quote::{quote, quote_spanned, ToTokens};
+use syn::spanned::Spanned;
+use syn::{parse_quote, Expr, FnArg, ItemFn};
 
 pub(crate) fn handler(options: &Options, mut function: ItemFn) -> TokenStream {
-    let record: FnArg = parse_quote!(__pg_audit_request: ::pg_audit::RequestAudit);
+    let record: FnArg = parse_quote!(__pg_audit_request: ::pg_audit::__private::RequestAudit);
     function.sig.inputs.insert(0, record);
 
     let mut calls = Vec::new();
     if let Some(user) = &options.user {
-        calls.push(quote!(.user(&(#user))));
+        let user_ref = by_ref(user);
+        calls.push(quote_spanned!(user.span()=> .user(#user_ref)));
     }
     if let Some(name) = &options.name {
         calls.push(quote!(.name(#name)));
     }
     for (key, value) in &options.context {
         let key = key.to_string();
-        calls.push(quote!(.context(#key, &(#value))));
+        let value_ref = by_ref(value);
+        calls.push(quote_spanned!(value.span()=> .context(#key, #value_ref)));
     }
     if options.skip_request_body {
         calls.push(quote!(.skip_request_body()));
@@ -33,9 +36,17 @@ pub(crate) fn handler(options: &Options, mut function: ItemFn) -> TokenStream {
     let body = &function.block;
     *function.block = parse_quote!({
         let __pg_audit_context = ::pg_audit::__private::HandlerContext::new(&__pg_audit_request)
-            #(#calls)*
-            .finish();
-        ::pg_audit::scope(__pg_audit_context, async move #body).await
+            #(#calls)*;
+        __pg_audit_context.scope(async move #body).await
     });
     quote!(#function)
+}
+
+/// `&expr`, spanned on the user's own tokens, so that a type error (a user that is not an
+/// `AuditUser`, a context value that is not `Serialize`) points at the expression written in
+/// the attribute, not at the whole attribute. The invisible group keeps the expression whole
+/// whatever its precedence (`&a + b` would not be).
+fn by_ref(expr: &Expr) -> TokenStream {
+    let group = Group::new(Delimiter::None, expr.to_token_stream());
+    quote_spanned!(expr.span()=> &#group)
 }
