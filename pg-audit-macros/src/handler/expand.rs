@@ -12,17 +12,17 @@ pub(crate) fn handler(options: &Options, mut function: ItemFn) -> TokenStream {
     function.sig.inputs.insert(0, record);
 
     let mut calls = Vec::new();
-    if let Some(user) = &options.user {
+    if let Some((key, user)) = &options.user {
         let user_ref = by_ref(user);
-        calls.push(quote_spanned!(user.span()=> .user(#user_ref)));
+        calls.push(quote_spanned!(key.span()=> .user(#user_ref)));
     }
     if let Some(name) = &options.name {
         calls.push(quote!(.name(#name)));
     }
     for (key, value) in &options.context {
-        let key = key.to_string();
+        let name = key.to_string();
         let value_ref = by_ref(value);
-        calls.push(quote_spanned!(value.span()=> .context(#key, #value_ref)));
+        calls.push(quote_spanned!(key.span()=> .context(#name, #value_ref)));
     }
     if options.skip_request_body {
         calls.push(quote!(.skip_request_body()));

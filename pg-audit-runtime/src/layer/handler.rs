@@ -31,7 +31,7 @@ use uuid::Uuid;
     message = "`{Self}` cannot name the acting user of `#[audited_handler(user = ...)]`",
     label = "`{Self}` is not a user id",
     note = "`user = ...` takes an integer, a `String` or `&str`, a `Uuid`, or an `Option`, `&` or `Box` of one of those (`None` records no user)",
-    note = "for an id type of your own, implement `pg_audit::AuditUser` for `{Self}`, or name one of its fields (`user = auth.id`)"
+    note = "for an id type of your own, implement `pg_audit::AuditUser` for it; or give `user` a field or method call that yields one of those types (`user = auth.id`)"
 )]
 pub trait AuditUser {
     /// The user id as recorded in `updated_by` / `user_id`.
@@ -71,8 +71,8 @@ impl<T: AuditUser + ?Sized> AuditUser for Box<T> {
 /// Collects a handler's options, then runs its body with the request's context. What
 /// `#[audited_handler]` expands to calls, through `__private`.
 pub struct HandlerContext {
-record: RequestAudit,
-annotations: HandlerAnnotations,
+    record: RequestAudit,
+    annotations: HandlerAnnotations,
 }
 
 impl HandlerContext {
@@ -98,11 +98,7 @@ impl HandlerContext {
 
     /// One `context(key = …)` entry. A value that cannot be serialized is recorded as
     /// its error message rather than failing the request.
-    pub fn context<V: serde::Serialize + ?Sized>(
-        mut self,
-        key: &'static str,
-        value: &V,
-    ) -> Self {
+    pub fn context<V: serde::Serialize + ?Sized>(mut self, key: &'static str, value: &V) -> Self {
         let value = serde_json::to_value(value)
             .unwrap_or_else(|e| serde_json::Value::String(format!("unserializable: {e}")));
         self.annotations.context.insert(key.to_string(), value);
