@@ -2,8 +2,8 @@
 //! inside the request's audit context. The generated code names only `pg_audit::__private`.
 
 use super::attr::Options;
-use proc_macro2::{Delimiter, Group, TokenStream};
-use quote::{quote, quote_spanned, ToTokens};
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{parse_quote, Expr, FnArg, ItemFn};
 
@@ -44,9 +44,29 @@ pub(crate) fn handler(options: &Options, mut function: ItemFn) -> TokenStream {
 
 /// `&expr`, spanned on the user's own tokens, so that a type error (a user that is not an
 /// `AuditUser`, a context value that is not `Serialize`) points at the expression written in
-/// the attribute, not at the whole attribute. The invisible group keeps the expression whole
-/// whatever its precedence (`&a + b` would not be).
+/// the attribute, not at the whole attribute.
 fn by_ref(expr: &Expr) -> TokenStream {
-    let group = Group::new(Delimiter::None, expr.to_token_stream());
-    quote_spanned!(expr.span()=> &#group)
+    let span = expr.span();
+    match expr {
+        // `&` binds looser than these, so it borrows the whole expression, and the span of
+        // the borrow runs from the user's first token to their last.
+        Expr::Path(_)
+        | Expr::Field(_)
+        | Expr::MethodCall(_)
+        | Expr::Call(_)
+        | Expr::Index(_)
+        | Expr::Lit(_)
+        | Expr::Macro(_)
+        | Expr::Struct(_)
+        | Expr::Paren(_)
+        | Expr::Tuple(_)
+        | Expr::Array(_)
+        | Expr::Try(_)
+        | Expr::Await(_)
+        | Expr::Reference(_)
+        | Expr::Unary(_) => quote_spanned!(span=> &#expr),
+        // The others (`a + b`, `a as T`, …) need parentheses, whose span can only be one token
+        // (joining spans is nightly-only): a type error then points at the first token.
+        _ => quote_spanned!(span=> &(#expr)),
+    }
 }
