@@ -4,7 +4,7 @@
 mod common;
 
 use common::TestDb;
-use pg_audit::{migrate, SchemaSettings, TableRef, TableRules, Tables};
+use pg_audit::{migrate, SchemaSettings, TableRules, Tables};
 use serde_json::{json, Value};
 
 async fn audited_with(db: &TestDb, schema_sql: &str, tables: &Tables, settings: &SchemaSettings) {
@@ -232,23 +232,9 @@ async fn an_update_that_changes_nothing_writes_no_row_unless_configured() {
     assert_eq!(rows[1].changed_fields, Some(json!([])));
 }
 
-static ACCOUNTS: Tables = Tables {
-    schemas: &["public"],
-    exclude: &[],
-    mask: &[(
-        TableRef {
-            schema: None,
-            name: "accounts",
-        },
-        &["password_hash", "api token"],
-    )],
-    ignore: &[(
-        TableRef {
-            schema: Some("public"),
-            name: "accounts",
-        },
-        &["last_seen_at"],
-    )],
+static ACCOUNTS: Tables = pg_audit::audit_tables! {
+    mask: { accounts: [password_hash, "api token"] },
+    ignore: { public.accounts: [last_seen_at] },
 };
 
 #[tokio::test]

@@ -13,23 +13,14 @@ use axum::Router;
 use common::TestDb;
 use http::request::Parts;
 use pg_audit::viewer::{self, ViewerSource};
-use pg_audit::{SchemaSettings, TableRef, TableRules, Tables};
+use pg_audit::{SchemaSettings, TableRules, Tables};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 
-static TABLES: Tables = Tables {
-    schemas: &["public"],
-    exclude: &[],
-    mask: &[(
-        TableRef {
-            schema: None,
-            name: "orders",
-        },
-        &["card_number"],
-    )],
-    ignore: &[],
+static TABLES: Tables = pg_audit::audit_tables! {
+    mask: { orders: [card_number] },
 };
 
 fn require_browser_and_node_deps(root: &Path) {

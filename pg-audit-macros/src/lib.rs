@@ -31,10 +31,11 @@ use proc_macro::TokenStream;
 pub fn audit_tables(input: TokenStream) -> TokenStream {
     tables::expand(input.into())
         .unwrap_or_else(|error| {
-            // Several errors are several `compile_error!`s, which only make an expression
-            // (the macro stands in a `static`) as statements of a diverging block.
+            // Several errors are several `compile_error!`s, statements of a block whose value
+            // is a placeholder `Tables`: the `static` the macro stands in stays well-typed,
+            // so the errors come alone.
             let errors = error.into_iter().map(|e| e.into_compile_error());
-            quote::quote!({ #(#errors;)* loop {} })
+            quote::quote!({ #(#errors;)* ::pg_audit::Tables::PUBLIC })
         })
         .into()
 }
@@ -52,11 +53,16 @@ pub fn audit_tables(input: TokenStream) -> TokenStream {
 ///
 /// Options:
 /// - `user = <expr>`: the acting user, an expression over the handler's arguments (an
-///   integer, a string, a `Uuid`, or an `Option` of those), e.g. `user = auth.user_id`.
+///   integer, a `String` or `&str`, a `Uuid`, or an `Option`, `&` or `Box` of those; or a type
+///   of the application's implementing `pg_audit::AuditUser`), e.g. `user = auth.user_id`.
 /// - `name = "orders.create"`: the api name recorded (default: the matched route path).
 /// - `context(tenant = <expr>, …)`: extra context entries, any `serde::Serialize` value.
 /// - `skip_request_body`, `skip_response_body`: do not log the bodies of this handler.
 /// - `log_get`: log this handler's GET requests even when GET requests are not logged.
+///
+/// A mistake in the options or the function is a compile error at the token written, and the
+/// function is then kept as written, so its routes and callers report nothing more; a `user`
+/// or `context` value of the wrong type is reported at that value.
 ///
 /// ```text
 /// #[pg_audit::audited_handler(user = auth.user_id, name = "orders.create", context(tenant = auth.tenant))]
@@ -69,7 +75,15 @@ pub fn audit_tables(input: TokenStream) -> TokenStream {
 /// ```
 #[proc_macro_attribute]
 pub fn audited_handler(args: TokenStream, item: TokenStream) -> TokenStream {
-    handler::expand(args.into(), item.into())
-        .unwrap_or_else(syn::Error::into_compile_error)
+    let item = proc_macro2::TokenStream::from(item);
+    handler::expand(args.into(), item.clone())
+        .unwrap_or_else(|error| {
+            // The function as written stays beside the error (as with tracing's `#[instrument]`
+            // and axum's `#[debug_handler]`): the IDE keeps seeing it, and its callers and
+            // routes raise no follow-on "cannot find function" errors.
+            let mut out = error.into_compile_error();
+            out.extend(item);
+            out
+        })
         .into()
 }

@@ -14,48 +14,93 @@ pub const MIGRATION_HISTORY_TABLES: &[&str] = &[
     "seaql_migrations",
 ];
 
-/// A table named in [`Tables`], as `audit_tables!` writes it.
+/// A table named in [`Tables`], as `audit_tables!` writes it: `table` (that table in every
+/// audited schema) or `schema.table`.
+///
+/// ```text
+/// static TABLES: pg_audit::Tables = pg_audit::audit_tables! { exclude: [billing.raw_events] };
+/// let table = TABLES.exclude()[0];
+/// assert_eq!((table.schema(), table.name()), (Some("billing"), "raw_events"));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TableRef {
-    /// The schema, when written as `schema.table`.
-    pub schema: Option<&'static str>,
-    /// The table.
-    pub name: &'static str,
+    schema: Option<&'static str>,
+    name: &'static str,
 }
 
-/// Which tables are audited and how, declared once by the application, usually with
-/// `pg_audit::audit_tables!` in a `static`.
+impl TableRef {
+    /// Built by `audit_tables!` through `__private::table_ref`, so the fields stay private.
+    pub(crate) const fn new(schema: Option<&'static str>, name: &'static str) -> Self {
+        TableRef { schema, name }
+    }
+
+    /// The schema, when written as `schema.table`.
+    pub const fn schema(&self) -> Option<&'static str> {
+        self.schema
+    }
+
+    /// The table.
+    pub const fn name(&self) -> &'static str {
+        self.name
+    }
+}
+
+/// Which tables are audited and how, declared once by the application with
+/// `pg_audit::audit_tables!`, usually in a `static`; [`Tables::PUBLIC`] (the default) audits
+/// every table of `public`.
 ///
 /// ```
-/// use pg_audit_runtime::{TableRef, Tables};
-/// static TABLES: Tables = Tables {
-///     schemas: &["public"],
-///     exclude: &[TableRef { schema: None, name: "sessions" }],
-///     mask: &[(TableRef { schema: None, name: "accounts" }, &["password_hash"])],
-///     ignore: &[],
-/// };
-/// assert_eq!(TABLES.schemas, ["public"]);
+/// use pg_audit_runtime::Tables;
+/// assert_eq!(Tables::PUBLIC.schemas(), ["public"]);
+/// assert!(Tables::PUBLIC.exclude().is_empty());
+/// assert_eq!(Tables::default(), Tables::PUBLIC);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Tables {
-    /// Schemas whose tables are audited.
-    pub schemas: &'static [&'static str],
-    /// Tables never audited.
-    pub exclude: &'static [TableRef],
-    /// Columns stored as `"********"` in row data, per table.
-    pub mask: &'static [(TableRef, &'static [&'static str])],
-    /// Columns whose changes alone do not make an audit row, per table.
-    pub ignore: &'static [(TableRef, &'static [&'static str])],
+    schemas: &'static [&'static str],
+    exclude: &'static [TableRef],
+    mask: &'static [(TableRef, &'static [&'static str])],
+    ignore: &'static [(TableRef, &'static [&'static str])],
 }
 
 impl Tables {
     /// Every table of the `public` schema.
-    pub const PUBLIC: Tables = Tables {
-        schemas: &["public"],
-        exclude: &[],
-        mask: &[],
-        ignore: &[],
-    };
+    pub const PUBLIC: Tables = Tables::new(&["public"], &[], &[], &[]);
+
+    /// Built by `audit_tables!` through `__private::tables`, so the fields stay private.
+    pub(crate) const fn new(
+        schemas: &'static [&'static str],
+        exclude: &'static [TableRef],
+        mask: &'static [(TableRef, &'static [&'static str])],
+        ignore: &'static [(TableRef, &'static [&'static str])],
+    ) -> Self {
+        Tables {
+            schemas,
+            exclude,
+            mask,
+            ignore,
+        }
+    }
+
+    /// Schemas whose tables are audited.
+    pub const fn schemas(&self) -> &'static [&'static str] {
+        self.schemas
+    }
+
+    /// Tables never audited.
+    pub const fn exclude(&self) -> &'static [TableRef] {
+        self.exclude
+    }
+
+    /// Columns stored as `"********"` in row data, per table.
+    pub const fn mask(&self) -> &'static [(TableRef, &'static [&'static str])] {
+        self.mask
+    }
+
+    /// Columns whose changes alone do not make an audit row, per table.
+    pub const fn ignore(&self) -> &'static [(TableRef, &'static [&'static str])] {
+        self.ignore
+    }
 }
 
 impl Default for Tables {
@@ -104,14 +149,14 @@ impl TableRules {
                 })
                 .collect()
         };
-        for schema in tables.schemas {
+        for schema in tables.schemas() {
             check_identifier(schema, "schema name")?;
         }
         Ok(TableRules {
-            schemas: tables.schemas.iter().map(|s| s.to_string()).collect(),
-            exclude: tables.exclude.iter().map(pattern).collect::<Result<_>>()?,
-            mask: columns(tables.mask)?,
-            ignore: columns(tables.ignore)?,
+            schemas: tables.schemas().iter().map(|s| s.to_string()).collect(),
+            exclude: tables.exclude().iter().map(pattern).collect::<Result<_>>()?,
+            mask: columns(tables.mask())?,
+            ignore: columns(tables.ignore())?,
         })
     }
 

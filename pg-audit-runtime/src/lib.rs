@@ -29,8 +29,8 @@ pub use audit::{Audit, AuditBuilder, DEFAULT_SHUTDOWN_TIMEOUT};
 pub use context::{
     begin, current, scope, AuditContext, Begin, MAX_CONTEXT_TEXT, MAX_EXTRA_CONTEXT,
 };
-pub use layer::handler::{__private, AuditUser};
-pub use layer::request::{HandlerAnnotations, RequestAudit};
+pub use layer::handler::AuditUser;
+pub use layer::request::RequestAudit;
 pub use layer::{AuditLayer, AuditService};
 pub use writer::WriterStats;
 
@@ -55,6 +55,9 @@ pub use settings::{
     LayerSettings, SchemaSettings, Settings, WriterSettings, DEFAULT_SENSITIVE_FIELDS,
 };
 pub use names::{QualifiedName, TablePattern};
+
+#[doc(hidden)]
+pub mod __private;
 
 #[cfg(test)]
 mod snapshot_tests;

@@ -8,7 +8,9 @@ use syn::{Expr, Ident, LitStr};
 /// The handler's options.
 #[derive(Default)]
 pub(crate) struct Options {
-    pub user: Option<Expr>,
+    /// The `user` key as written (where a type error of the call it becomes is reported)
+    /// and the expression.
+    pub user: Option<(Ident, Expr)>,
     pub name: Option<LitStr>,
     pub context: Vec<(Ident, Expr)>,
     pub skip_request_body: bool,
@@ -37,7 +39,7 @@ pub(crate) fn parse(args: TokenStream) -> syn::Result<Options> {
         }
         seen.push(key.clone());
         match key.as_str() {
-            "user" => options.user = Some(meta.value()?.parse()?),
+            "user" => options.user = Some((ident, meta.value()?.parse()?)),
             "name" => options.name = Some(name(&meta)?),
             "context" => options.context = context(&meta)?,
             "skip_request_body" => options.skip_request_body = flag(&meta, &key)?,

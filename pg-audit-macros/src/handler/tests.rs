@@ -112,3 +112,16 @@ fn misuse_is_reported() {
     )
     .contains("`context` takes entries in parentheses"));
 }
+
+#[test]
+fn an_operator_expression_is_borrowed_whole() {
+    let out = pretty(
+        quote!(user = first + "-admin", context(total = 2 * 21, tenant = auth.tenant)),
+        quote!(
+            async fn f() {}
+        ),
+    );
+    assert!(out.contains(r#".user(&(first + "-admin"))"#), "{out}");
+    assert!(out.contains(r#".context("total", &(2 * 21))"#), "{out}");
+    assert!(out.contains(r#".context("tenant", &auth.tenant)"#), "{out}");
+}

@@ -1,4 +1,5 @@
-//! The `pg_audit::Tables` constant an `audit_tables!` declaration stands for.
+//! The `pg_audit::Tables` constant an `audit_tables!` declaration stands for, built through
+//! the `const fn` constructors of `pg_audit::__private` (the types' fields are private).
 
 use super::ast::{ColumnMap, Declaration, Entry, TableName};
 use proc_macro2::TokenStream;
@@ -17,14 +18,17 @@ pub(crate) fn tables(declaration: &Declaration) -> TokenStream {
             Entry::Ignore(_, map) => ignore = columns(map),
         }
     }
-    quote! {
-        ::pg_audit::Tables {
-            schemas: &[#(#schemas),*],
-            exclude: &[#(#exclude),*],
-            mask: &[#(#mask),*],
-            ignore: &[#(#ignore),*],
-        }
-    }
+    // A `const` item, because only there are the constructors' calls promoted to `'static`:
+    // the declaration then works anywhere, not only in a `static` or a `const`.
+    quote! {{
+        const __PG_AUDIT_TABLES: ::pg_audit::Tables = ::pg_audit::__private::tables(
+            &[#(#schemas),*],
+            &[#(#exclude),*],
+            &[#(#mask),*],
+            &[#(#ignore),*],
+        );
+        __PG_AUDIT_TABLES
+    }}
 }
 
 fn literal(value: &str) -> TokenStream {
@@ -40,7 +44,7 @@ fn table_ref(t: &TableName) -> TokenStream {
         }
         None => quote!(::core::option::Option::None),
     };
-    quote!(::pg_audit::TableRef { schema: #schema, name: #name })
+    quote!(::pg_audit::__private::table_ref(#schema, #name))
 }
 
 fn columns(map: &ColumnMap) -> Vec<TokenStream> {

@@ -12,19 +12,19 @@ use uuid::Uuid;
 
 /// What a handler says about its request, read by the layer when it logs the request.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct HandlerAnnotations {
+pub(crate) struct HandlerAnnotations {
     /// The acting user, when the handler named one.
-    pub user_id: Option<String>,
+    pub(crate) user_id: Option<String>,
     /// The api name recorded instead of the route path.
-    pub api_name: Option<String>,
+    pub(crate) api_name: Option<String>,
     /// Extra context entries (tenant, reason, …).
-    pub context: serde_json::Map<String, serde_json::Value>,
+    pub(crate) context: serde_json::Map<String, serde_json::Value>,
     /// Do not log this request's body.
-    pub skip_request_body: bool,
+    pub(crate) skip_request_body: bool,
     /// Do not log this response's body.
-    pub skip_response_body: bool,
+    pub(crate) skip_response_body: bool,
     /// Log this request even when it is a GET and GET requests are not logged.
-    pub log_get: bool,
+    pub(crate) log_get: bool,
 }
 
 #[derive(Debug)]
@@ -44,9 +44,10 @@ struct RequestAuditInner {
 ///
 /// ```
 /// use pg_audit_runtime::RequestAudit;
-/// let record = RequestAudit::new(uuid::Uuid::now_v7(), None, http::Method::POST, "/orders".into());
-/// record.annotate(|a| a.user_id = Some("42".into()));
-/// assert_eq!(record.annotations().user_id.as_deref(), Some("42"));
+/// let (parts, ()) = http::Request::post("/orders").body(()).unwrap().into_parts();
+/// let record = RequestAudit::from_parts(&parts);
+/// assert_eq!((record.method(), record.path()), (&http::Method::POST, "/orders"));
+/// assert_eq!(record.client_ip(), None);
 /// ```
 #[derive(Debug, Clone)]
 pub struct RequestAudit(Arc<RequestAuditInner>);
@@ -54,7 +55,7 @@ pub struct RequestAudit(Arc<RequestAuditInner>);
 impl RequestAudit {
     /// A record for a request with this id, client address, method and path (the matched
     /// route when known, else the URI path).
-    pub fn new(
+    pub(crate) fn new(
         request_id: Uuid,
         client_ip: Option<IpAddr>,
         method: http::Method,
@@ -104,7 +105,7 @@ impl RequestAudit {
     }
 
     /// Changes the handler's annotations.
-    pub fn annotate(&self, change: impl FnOnce(&mut HandlerAnnotations)) {
+    pub(crate) fn annotate(&self, change: impl FnOnce(&mut HandlerAnnotations)) {
         change(
             &mut self
                 .0
@@ -115,7 +116,7 @@ impl RequestAudit {
     }
 
     /// A copy of the handler's annotations.
-    pub fn annotations(&self) -> HandlerAnnotations {
+    pub(crate) fn annotations(&self) -> HandlerAnnotations {
         self.0
             .annotations
             .lock()
