@@ -170,3 +170,49 @@ async fn read(response: reqwest::Response) -> Reply {
         body,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::routing::post;
+
+    #[tokio::test]
+    async fn post_chunked_sends_the_whole_body_without_a_content_length() {
+        let app = Router::new().route(
+            "/size",
+            post(|headers: HeaderMap, body: Bytes| async move {
+                format!(
+                    "{} {:?} {:?}",
+                    body.len(),
+                    headers.get(http::header::CONTENT_LENGTH),
+                    headers.get(http::header::TRANSFER_ENCODING),
+                )
+            }),
+        );
+        let addr = serve(app).await;
+        let reply = post_chunked(addr, "/size", 100_001, 1000).await;
+        assert_eq!(reply.status, 200);
+        assert_eq!(reply.body, "100001 None Some(\"chunked\")");
+    }
+
+    #[tokio::test]
+    async fn send_uses_the_method_headers_and_target_as_written() {
+        let app = Router::new().fallback(|request: axum::extract::Request| async move {
+            let token = request.headers().get("authorization").cloned();
+            format!("{} {} {token:?}", request.method(), request.uri())
+        });
+        let addr = serve(app).await;
+        let reply = send(
+            addr,
+            "DELETE",
+            "/a?t=%FF%00",
+            &[("Authorization", "Bearer x")],
+        )
+        .await;
+        assert_eq!(reply.body, "DELETE /a?t=%FF%00 Some(\"Bearer x\")");
+        assert_eq!(
+            reply.header("Content-Type"),
+            Some("text/plain; charset=utf-8")
+        );
+    }
+}
