@@ -4,10 +4,8 @@
 //!
 //! `cargo run --release --example bench_context [-- --rounds 7 --seconds 1]`
 
-#[path = "../tests/common/mod.rs"]
-mod common;
-
-use pg_audit::{begin, migrate, scope, AuditContext, SchemaSettings, TableRules, Tables};
+use pg_audit::{begin, migrate, scope, AuditContext, SchemaSettings};
+use pg_audit_testing::{fresh_db, public_rules};
 use sqlx::PgPool;
 use std::time::{Duration, Instant};
 
@@ -66,16 +64,12 @@ fn median(mut values: Vec<f64>) -> f64 {
 async fn main() {
     let rounds = arg("--rounds", 7);
     let seconds = arg("--seconds", 1);
-    let db = common::TestDb::new("bench_context").await;
+    let db = fresh_db!().await;
     db.exec("CREATE TABLE bench_ctx (id bigserial PRIMARY KEY, payload text)")
         .await;
-    migrate(
-        &db.pool,
-        &SchemaSettings::default(),
-        &TableRules::from_tables(&Tables::PUBLIC).unwrap(),
-    )
-    .await
-    .unwrap();
+    migrate(&db.pool, &SchemaSettings::default(), &public_rules())
+        .await
+        .unwrap();
     let (mut with, mut without) = (Vec::new(), Vec::new());
     write_rounds(&db.pool, true, 1).await; // warm-up
     for round in 0..rounds {

@@ -19,16 +19,14 @@ use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Json, Router};
 use pg_audit::{Audit, SchemaSettings, Settings};
+use pg_audit_testing::{serve, Proxy};
 use serde_json::{json, Value};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
-use std::net::SocketAddr;
 use std::str::FromStr;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::task::AbortHandle;
 
 static TABLES: pg_audit::Tables = pg_audit::audit_tables! { schemas: [bench_http] };
 
@@ -54,20 +52,6 @@ async fn create(
 
 async fn ping(body: Bytes) -> String {
     format!("{{\"received\": {}}}", body.len())
-}
-
-async fn serve(app: Router) -> Result<String, Box<dyn std::error::Error>> {
-    let listener = TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .ok();
-    });
-    Ok(format!("http://{addr}"))
 }
 
 /// Sends `total` requests with `concurrency` workers; returns (requests/s, latencies).
@@ -141,55 +125,6 @@ fn vm_hwm_kib() -> u64 {
         .unwrap_or(0)
 }
 
-/// A TCP proxy to PostgreSQL that can be cut (open connections dropped, new ones refused).
-struct Proxy {
-    port: u16,
-    cut: Arc<AtomicBool>,
-    connections: Arc<Mutex<Vec<AbortHandle>>>,
-}
-
-impl Proxy {
-    async fn start(upstream: String) -> std::io::Result<Proxy> {
-        let listener = TcpListener::bind("127.0.0.1:0").await?;
-        let port = listener.local_addr()?.port();
-        let cut = Arc::new(AtomicBool::new(false));
-        let connections: Arc<Mutex<Vec<AbortHandle>>> = Arc::default();
-        let (cut2, connections2) = (cut.clone(), connections.clone());
-        tokio::spawn(async move {
-            while let Ok((mut client, _)) = listener.accept().await {
-                if cut2.load(Ordering::SeqCst) {
-                    continue;
-                }
-                let upstream = upstream.clone();
-                let task = tokio::spawn(async move {
-                    if let Ok(mut server) = TcpStream::connect(upstream).await {
-                        tokio::io::copy_bidirectional(&mut client, &mut server)
-                            .await
-                            .ok();
-                    }
-                });
-                if let Ok(mut list) = connections2.lock() {
-                    list.push(task.abort_handle());
-                }
-            }
-        });
-        Ok(Proxy {
-            port,
-            cut,
-            connections,
-        })
-    }
-
-    fn cut(&self) {
-        self.cut.store(true, Ordering::SeqCst);
-        if let Ok(mut list) = self.connections.lock() {
-            for connection in list.drain(..) {
-                connection.abort();
-            }
-        }
-    }
-}
-
 fn arg(name: &str, default: usize) -> usize {
     let args: Vec<String> = std::env::args().collect();
     args.iter()
@@ -236,8 +171,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .route("/items", post(create))
         .with_state(pool.clone());
     let audited = plain.clone().layer(audit.layer());
-    let plain_url = format!("{}/items", serve(plain).await?);
-    let audited_url = format!("{}/items", serve(audited).await?);
+    let plain_url = format!("http://{}/items", serve(plain).await);
+    let audited_url = format!("http://{}/items", serve(audited).await);
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(concurrency)
         .build()?;
@@ -281,7 +216,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // Memory while the writer's database is unreachable.
     let upstream = format!("{}:{}", options.get_host(), options.get_port());
-    let proxy = Proxy::start(upstream).await?;
+    let proxy = Proxy::start(upstream).await;
     let writer_pool = PgPoolOptions::new()
         .max_connections(2)
         .acquire_timeout(Duration::from_secs(2))
@@ -297,7 +232,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let burst_app = Router::new()
         .route("/ping", post(ping))
         .layer(cut_audit.layer());
-    let burst_url = format!("{}/ping", serve(burst_app).await?);
+    let burst_url = format!("http://{}/ping", serve(burst_app).await);
     let burst_body = json!({"filler": "x".repeat(900), "password": "p"}).to_string();
     proxy.cut();
     let hwm_before = vm_hwm_kib();

@@ -9,14 +9,12 @@
 //! the targets of issue 2: single-row throughput ≥ 0.85 of plain, 100k-row INSERT and UPDATE
 //! ≤ 2.5× plain time, ≤ 30 MB of audit table per 100,000 audited rows.
 
-#[path = "../tests/common/mod.rs"]
-mod common;
-
 use pg_audit_runtime::sql::templates::{
     BenchDeleteOne, BenchInsertBulk, BenchInsertOne, BenchLogSize, BenchRowTrigger,
     BenchRowTriggerBody, BenchTables, BenchTruncate, BenchUpdateBulk, BenchUpdateOne,
 };
 use pg_audit_runtime::sql::Sql;
+use pg_audit_testing::{fresh_db, public_rules};
 use sqlx::{AssertSqlSafe, Connection, PgConnection};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
@@ -304,11 +302,11 @@ fn met(ok: bool) -> &'static str {
 #[tokio::main]
 async fn main() -> Result<(), BoxError> {
     let args = parse_args()?;
-    let db = common::TestDb::new("bench_triggers").await;
+    let db = fresh_db!().await;
     let url = db.url();
     let settings = pg_audit::SchemaSettings::default();
     let audit_schema = settings.audit_schema.clone();
-    let rules = pg_audit::TableRules::from_tables(&pg_audit::Tables::PUBLIC)?;
+    let rules = public_rules();
     let mut conn = PgConnection::connect(&url).await?;
     exec(&mut conn, BenchTables.render()).await?;
     pg_audit::migrate(&db.pool, &settings, &rules).await?;

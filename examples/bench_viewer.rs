@@ -11,16 +11,14 @@
 //! It creates (and, unless `--keep`, drops) its own database on the server of
 //! `DATABASE_URL` (default `postgres://postgres@127.0.0.1:5432/postgres`).
 
-#[path = "../tests/viewer_http/mod.rs"]
-mod viewer_http;
-
 use axum::extract::Request;
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::Router;
 use http::request::Parts;
 use pg_audit::viewer::{self, ViewerSource};
-use pg_audit::{SchemaSettings, TableRules, Tables};
+use pg_audit::SchemaSettings;
+use pg_audit_testing::public_rules;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{AssertSqlSafe, ConnectOptions, Connection, PgConnection};
 use std::str::FromStr;
@@ -115,12 +113,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .max_connections(8)
         .connect_with(connect)
         .await?;
-    pg_audit::migrate(
-        &pool,
-        &SchemaSettings::default(),
-        &TableRules::from_tables(&Tables::PUBLIC)?,
-    )
-    .await?;
+    pg_audit::migrate(&pool, &SchemaSettings::default(), &public_rules()).await?;
 
     let seeding = Instant::now();
     // One statement per table, as the owner: INSERT is all the append-only guard allows,
@@ -213,7 +206,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let app = Router::new()
         .nest("/audit", viewer::router(source, allow))
         .layer(middleware::from_fn(timed));
-    let addr = viewer_http::serve(app).await;
+    let addr = pg_audit_testing::serve(app).await;
 
     let pages: Vec<(String, String)> = vec![
         ("Changes, first page".into(), "/audit".into()),
@@ -300,7 +293,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     for round in 0..options.rounds + 2 {
         for (index, (name, target)) in pages.iter().enumerate() {
             let start = Instant::now();
-            let reply = viewer_http::get(addr, target).await;
+            let reply = pg_audit_testing::get(addr, target).await;
             let elapsed = start.elapsed().as_secs_f64() * 1000.0;
             if reply.status != 200 {
                 return Err(

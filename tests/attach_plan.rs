@@ -1,18 +1,12 @@
 //! Attach planning: create, replace, drop, unchanged, excluded — applied in one transaction
 //! with a lock timeout, idempotent, and remembered exclusions.
 
-mod common;
-
-use common::TestDb;
 use pg_audit::{
     attach, migrate, status, ActionKind, AttachOptions, Error, SchemaSettings, TablePattern, TableRules,
     TableState, Tables,
 };
+use pg_audit_testing::{fresh_db, public_rules, TestDb};
 use std::time::{Duration, Instant};
-
-fn public() -> TableRules {
-    TableRules::from_tables(&Tables::PUBLIC).unwrap()
-}
 
 /// One attach run with the default settings.
 async fn run(
@@ -30,10 +24,9 @@ fn kinds(plan: &pg_audit::AttachPlan) -> Vec<(String, ActionKind)> {
         .collect()
 }
 
-async fn setup(label: &str) -> TestDb {
-    let db = TestDb::new(label).await;
+async fn setup(db: TestDb) -> TestDb {
     db.exec("CREATE TABLE orders (id int PRIMARY KEY, secret text); CREATE TABLE sessions (id int PRIMARY KEY);").await;
-    migrate(&db.pool, &SchemaSettings::default(), &public())
+    migrate(&db.pool, &SchemaSettings::default(), &public_rules())
         .await
         .unwrap();
     db
@@ -51,8 +44,8 @@ async fn trigger_count(db: &TestDb, table: &str) -> i64 {
 
 #[tokio::test]
 async fn a_second_attach_with_no_change_does_nothing() {
-    let db = setup("att_idem").await;
-    let plan = run(&db, &public(), &AttachOptions::default())
+    let db = setup(fresh_db!().await).await;
+    let plan = run(&db, &public_rules(), &AttachOptions::default())
         .await
         .unwrap();
     assert!(!plan.has_changes(), "{plan}");
@@ -67,14 +60,14 @@ async fn a_second_attach_with_no_change_does_nothing() {
 
 #[tokio::test]
 async fn a_dry_run_reports_the_plan_and_changes_nothing() {
-    let db = setup("att_dry").await;
+    let db = setup(fresh_db!().await).await;
     db.exec("CREATE TABLE fresh (id int PRIMARY KEY)").await;
     let options = AttachOptions {
         dry_run: true,
         exclude: vec![TablePattern::parse("orders").unwrap()],
         ..Default::default()
     };
-    let plan = run(&db, &public(), &options).await.unwrap();
+    let plan = run(&db, &public_rules(), &options).await.unwrap();
     assert!(!plan.applied);
     assert_eq!(
         plan.action("public", "fresh").unwrap().kind,
@@ -91,19 +84,19 @@ async fn a_dry_run_reports_the_plan_and_changes_nothing() {
 
 #[tokio::test]
 async fn an_excluded_table_loses_its_triggers_and_stays_excluded_until_included() {
-    let db = setup("att_excl").await;
+    let db = setup(fresh_db!().await).await;
     let exclude = AttachOptions {
         exclude: vec![TablePattern::parse("public.sessions").unwrap()],
         ..Default::default()
     };
-    let plan = run(&db, &public(), &exclude).await.unwrap();
+    let plan = run(&db, &public_rules(), &exclude).await.unwrap();
     assert_eq!(
         plan.action("public", "sessions").unwrap().kind,
         ActionKind::Drop
     );
     assert_eq!(trigger_count(&db, "sessions").await, 0);
     // A later plain attach keeps it excluded.
-    let plan = run(&db, &public(), &AttachOptions::default())
+    let plan = run(&db, &public_rules(), &AttachOptions::default())
         .await
         .unwrap();
     assert_eq!(
@@ -116,7 +109,7 @@ async fn an_excluded_table_loses_its_triggers_and_stays_excluded_until_included(
         include: vec![TablePattern::parse("sessions").unwrap()],
         ..Default::default()
     };
-    let plan = run(&db, &public(), &include).await.unwrap();
+    let plan = run(&db, &public_rules(), &include).await.unwrap();
     assert_eq!(
         plan.action("public", "sessions").unwrap().kind,
         ActionKind::Create
@@ -126,7 +119,7 @@ async fn an_excluded_table_loses_its_triggers_and_stays_excluded_until_included(
 
 #[tokio::test]
 async fn declared_exclusions_and_the_settings_list_drop_triggers_too() {
-    let db = setup("att_declared").await;
+    let db = setup(fresh_db!().await).await;
     static DECLARED: Tables = pg_audit::audit_tables! { exclude: [sessions] };
     let rules = TableRules::from_tables(&DECLARED).unwrap();
     let plan = run(&db, &rules, &AttachOptions::default()).await.unwrap();
@@ -141,7 +134,7 @@ async fn declared_exclusions_and_the_settings_list_drop_triggers_too() {
     let plan = attach(
         &db.pool,
         &settings,
-        &public().with_settings(&settings).unwrap(),
+        &public_rules().with_settings(&settings).unwrap(),
         &AttachOptions::default(),
     )
     .await
@@ -155,7 +148,7 @@ async fn declared_exclusions_and_the_settings_list_drop_triggers_too() {
         plan.action("public", "sessions").unwrap().kind,
         ActionKind::Create
     );
-    let plan = run(&db, &public(), &AttachOptions::default())
+    let plan = run(&db, &public_rules(), &AttachOptions::default())
         .await
         .unwrap();
     assert_eq!(
@@ -169,7 +162,7 @@ async fn declared_exclusions_and_the_settings_list_drop_triggers_too() {
 
 #[tokio::test]
 async fn changed_rules_a_disabled_trigger_or_a_new_table_are_planned_and_fixed() {
-    let db = setup("att_stale").await;
+    let db = setup(fresh_db!().await).await;
     static MASKED: Tables = pg_audit::audit_tables! { mask: { orders: [secret] } };
     let masked = TableRules::from_tables(&MASKED).unwrap();
     let plan = run(&db, &masked, &AttachOptions::default()).await.unwrap();
@@ -221,10 +214,10 @@ async fn changed_rules_a_disabled_trigger_or_a_new_table_are_planned_and_fixed()
 
 #[tokio::test]
 async fn remove_drops_every_trigger_and_a_later_attach_restores_the_rules() {
-    let db = setup("att_remove").await;
+    let db = setup(fresh_db!().await).await;
     let plan = run(
         &db,
-        &public(),
+        &public_rules(),
         &AttachOptions {
             remove: true,
             ..Default::default()
@@ -240,7 +233,7 @@ async fn remove_drops_every_trigger_and_a_later_attach_restores_the_rules() {
             .unwrap();
     assert_eq!((trigger_count(&db, "orders").await, functions), (0, 0));
     db.exec("INSERT INTO orders VALUES (1, 'x')").await;
-    let plan = run(&db, &public(), &AttachOptions::default())
+    let plan = run(&db, &public_rules(), &AttachOptions::default())
         .await
         .unwrap();
     assert!(plan.actions.iter().all(|a| a.kind == ActionKind::Create));
@@ -248,10 +241,10 @@ async fn remove_drops_every_trigger_and_a_later_attach_restores_the_rules() {
 
 #[tokio::test]
 async fn a_renamed_or_dropped_table_is_handled() {
-    let db = setup("att_rename").await;
+    let db = setup(fresh_db!().await).await;
     db.exec("ALTER TABLE orders RENAME TO purchases; DROP TABLE sessions;")
         .await;
-    let plan = run(&db, &public(), &AttachOptions::default())
+    let plan = run(&db, &public_rules(), &AttachOptions::default())
         .await
         .unwrap();
     assert_eq!(kinds(&plan), [("purchases".into(), ActionKind::Replace)]);
@@ -271,12 +264,12 @@ async fn a_renamed_or_dropped_table_is_handled() {
 
 #[tokio::test]
 async fn mistakes_in_rules_or_options_are_clear_errors() {
-    let db = setup("att_errors").await;
+    let db = setup(fresh_db!().await).await;
     let unknown = AttachOptions {
         exclude: vec![TablePattern::parse("nosuch").unwrap()],
         ..Default::default()
     };
-    let error = run(&db, &public(), &unknown).await.unwrap_err();
+    let error = run(&db, &public_rules(), &unknown).await.unwrap_err();
     assert_eq!(
         error.to_string(),
         "unknown table nosuch: no such table in the audited schemas"
@@ -316,7 +309,7 @@ async fn mistakes_in_rules_or_options_are_clear_errors() {
 
 #[tokio::test]
 async fn attach_gives_up_after_the_lock_timeout_behind_a_long_transaction() {
-    let db = setup("att_lock").await;
+    let db = setup(fresh_db!().await).await;
     db.exec("CREATE TABLE busy (id int PRIMARY KEY)").await;
     let mut blocker = db.connect_as(None).await;
     sqlx::raw_sql("BEGIN; LOCK TABLE busy IN ACCESS EXCLUSIVE MODE;")
@@ -328,9 +321,14 @@ async fn attach_gives_up_after_the_lock_timeout_behind_a_long_transaction() {
         ..SchemaSettings::default()
     };
     let started = Instant::now();
-    let error = attach(&db.pool, &settings, &public(), &AttachOptions::default())
-        .await
-        .unwrap_err();
+    let error = attach(
+        &db.pool,
+        &settings,
+        &public_rules(),
+        &AttachOptions::default(),
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(error, Error::LockTimeout(_)), "{error}");
     assert!(started.elapsed() < Duration::from_secs(30));
     sqlx::raw_sql("ROLLBACK")
@@ -342,16 +340,16 @@ async fn attach_gives_up_after_the_lock_timeout_behind_a_long_transaction() {
 
 #[tokio::test]
 async fn a_new_partition_makes_the_parent_stale_until_attached() {
-    let db = TestDb::new("att_part").await;
+    let db = fresh_db!().await;
     db.exec("CREATE TABLE m (id int, k int, PRIMARY KEY (id, k)) PARTITION BY LIST (k); CREATE TABLE m1 PARTITION OF m FOR VALUES IN (1);").await;
-    migrate(&db.pool, &SchemaSettings::default(), &public())
+    migrate(&db.pool, &SchemaSettings::default(), &public_rules())
         .await
         .unwrap();
     db.exec("CREATE TABLE m2 PARTITION OF m FOR VALUES IN (2)")
         .await;
     let report = status(&db.pool, &SchemaSettings::default()).await.unwrap();
     assert_eq!(report.tables[0].state, TableState::Stale);
-    run(&db, &public(), &AttachOptions::default())
+    run(&db, &public_rules(), &AttachOptions::default())
         .await
         .unwrap();
     db.exec("INSERT INTO m2 VALUES (1, 2)").await;
@@ -364,12 +362,12 @@ async fn a_new_partition_makes_the_parent_stale_until_attached() {
 
 #[tokio::test]
 async fn a_table_audited_by_another_audit_schema_is_a_clear_error() {
-    let db = setup("att_two_schemas").await;
+    let db = setup(fresh_db!().await).await;
     let other = SchemaSettings {
         audit_schema: "audit_b".into(),
         ..SchemaSettings::default()
     };
-    let error = pg_audit::migrate(&db.pool, &other, &public())
+    let error = pg_audit::migrate(&db.pool, &other, &public_rules())
         .await
         .unwrap_err();
     assert!(

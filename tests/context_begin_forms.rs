@@ -1,21 +1,14 @@
 //! `pg_audit::begin` on every kind of executor: a pool, a pooled connection, and a
 //! connection already in a transaction (a savepoint), in and out of a scope.
 
-mod common;
+use pg_audit::{begin, migrate, scope, AuditContext, SchemaSettings};
+use pg_audit_testing::{fresh_db, public_rules, TestDb};
 
-use common::TestDb;
-use pg_audit::{begin, migrate, scope, AuditContext, SchemaSettings, TableRules, Tables};
-
-async fn setup(label: &str) -> TestDb {
-    let db = TestDb::new(label).await;
+async fn setup(db: TestDb) -> TestDb {
     db.exec("CREATE TABLE t (id int PRIMARY KEY)").await;
-    migrate(
-        &db.pool,
-        &SchemaSettings::default(),
-        &TableRules::from_tables(&Tables::PUBLIC).unwrap(),
-    )
-    .await
-    .unwrap();
+    migrate(&db.pool, &SchemaSettings::default(), &public_rules())
+        .await
+        .unwrap();
     db
 }
 
@@ -32,7 +25,7 @@ async fn inserts(db: &TestDb) -> Vec<(String, Option<String>, Option<String>, bo
 
 #[tokio::test]
 async fn begin_on_a_pooled_connection_and_on_an_open_transaction_carries_the_context() {
-    let db = setup("ctx_begin_forms").await;
+    let db = setup(fresh_db!().await).await;
     let ctx = AuditContext::new().with_user("alice").unwrap();
     let pool = db.pool.clone();
     scope(ctx.clone(), async move {
@@ -69,7 +62,7 @@ async fn begin_on_a_pooled_connection_and_on_an_open_transaction_carries_the_con
 
 #[tokio::test]
 async fn a_rolled_back_savepoint_takes_its_context_with_it() {
-    let db = setup("ctx_begin_savepoint").await;
+    let db = setup(fresh_db!().await).await;
     let pool = db.pool.clone();
     let mut outer = pool.begin().await.unwrap();
     scope(AuditContext::system("inner-job"), async {
@@ -92,7 +85,7 @@ async fn a_rolled_back_savepoint_takes_its_context_with_it() {
 
 #[tokio::test]
 async fn outside_a_scope_begin_is_a_plain_transaction_on_every_executor() {
-    let db = setup("ctx_begin_plain").await;
+    let db = setup(fresh_db!().await).await;
     let mut tx = begin(&db.pool).await.unwrap();
     sqlx::query("INSERT INTO t VALUES (4)")
         .execute(&mut *tx)

@@ -2,15 +2,13 @@
 //! `pg_audit::begin` inside the handler. Context reaches the audit rows, never leaks between
 //! requests through a small pool, and jobs outside HTTP are attributed to their actor.
 
-mod common;
-
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::routing::{patch, post};
 use axum::{Json, Router};
-use common::TestDb;
-use pg_audit::{begin, migrate, scope, AuditContext, SchemaSettings, TableRules, Tables};
+use pg_audit::{begin, migrate, scope, AuditContext, SchemaSettings};
+use pg_audit_testing::{fresh_db, public_rules, serve, TestDb};
 use serde_json::{json, Value};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
@@ -79,16 +77,11 @@ async fn edit(
     ))
 }
 
-async fn setup(label: &str, pool_size: u32) -> (TestDb, PgPool, SocketAddr) {
-    let db = TestDb::new(label).await;
+async fn setup(db: TestDb, pool_size: u32) -> (TestDb, PgPool, SocketAddr) {
     db.exec("CREATE TABLE notes (id bigserial PRIMARY KEY, written_by text NOT NULL, body text NOT NULL)").await;
-    migrate(
-        &db.pool,
-        &SchemaSettings::default(),
-        &TableRules::from_tables(&Tables::PUBLIC).unwrap(),
-    )
-    .await
-    .unwrap();
+    migrate(&db.pool, &SchemaSettings::default(), &public_rules())
+        .await
+        .unwrap();
     let pool = PgPoolOptions::new()
         .max_connections(pool_size)
         .connect_with(db.options.clone())
@@ -98,16 +91,7 @@ async fn setup(label: &str, pool_size: u32) -> (TestDb, PgPool, SocketAddr) {
         .route("/notes", post(create))
         .route("/notes/{id}", patch(edit))
         .with_state(pool.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .unwrap();
-    });
+    let addr = serve(app).await;
     (db, pool, addr)
 }
 
@@ -136,7 +120,7 @@ async fn audit_rows(db: &TestDb) -> Vec<AuditRow> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_request_context_reaches_the_audit_rows() {
-    let (db, _pool, addr) = setup("ctxhttp_basic", 4).await;
+    let (db, _pool, addr) = setup(fresh_db!().await, 4).await;
     let client = reqwest::Client::new();
     let created: Value = client
         .post(format!("http://{addr}/notes"))
@@ -180,7 +164,7 @@ async fn the_request_context_reaches_the_audit_rows() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn no_context_leaks_between_requests_through_a_small_pool() {
-    let (db, pool, addr) = setup("ctxhttp_pool", 4).await;
+    let (db, pool, addr) = setup(fresh_db!().await, 4).await;
     let client = reqwest::Client::new();
     let requests = (0..240).map(|i| {
         let client = client.clone();
@@ -259,16 +243,12 @@ where
 
 #[tokio::test]
 async fn a_background_job_is_attributed_to_its_actor() {
-    let db = TestDb::new("ctx_job").await;
+    let db = fresh_db!().await;
     db.exec("CREATE TABLE invoices (id int PRIMARY KEY, status text)")
         .await;
-    migrate(
-        &db.pool,
-        &SchemaSettings::default(),
-        &TableRules::from_tables(&Tables::PUBLIC).unwrap(),
-    )
-    .await
-    .unwrap();
+    migrate(&db.pool, &SchemaSettings::default(), &public_rules())
+        .await
+        .unwrap();
     db.exec("INSERT INTO invoices VALUES (1, 'open'), (2, 'open')")
         .await;
     let pool = db.pool.clone();
@@ -297,15 +277,11 @@ async fn a_background_job_is_attributed_to_its_actor() {
 
 #[tokio::test]
 async fn an_explicit_context_applies_to_an_open_transaction_and_bad_ids_are_refused_in_rust() {
-    let db = TestDb::new("ctx_apply").await;
+    let db = fresh_db!().await;
     db.exec("CREATE TABLE t (id int PRIMARY KEY)").await;
-    migrate(
-        &db.pool,
-        &SchemaSettings::default(),
-        &TableRules::from_tables(&Tables::PUBLIC).unwrap(),
-    )
-    .await
-    .unwrap();
+    migrate(&db.pool, &SchemaSettings::default(), &public_rules())
+        .await
+        .unwrap();
     let error = AuditContext::new()
         .with_request_id_str("42; DROP TABLE t")
         .unwrap_err();

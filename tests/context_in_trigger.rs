@@ -1,10 +1,8 @@
 //! How the triggers read the pg_audit.* settings: app context is recorded, context-free
 //! writes are marked as direct database writes, and malformed values never abort the write.
 
-mod common;
-
-use common::TestDb;
-use pg_audit::{migrate, SchemaSettings, TableRules, Tables};
+use pg_audit::{migrate, SchemaSettings};
+use pg_audit_testing::{fresh_db, public_rules, TestDb};
 use serde_json::{json, Value};
 use sqlx::Connection;
 
@@ -22,17 +20,10 @@ struct Context {
     transaction_id: Option<i64>,
 }
 
-async fn setup(label: &str, settings: &SchemaSettings) -> TestDb {
-    let db = TestDb::new(label).await;
+async fn setup(db: TestDb, settings: &SchemaSettings) -> TestDb {
     db.exec("CREATE TABLE t (id int PRIMARY KEY, v int); CREATE TABLE k (v int);")
         .await;
-    migrate(
-        &db.pool,
-        settings,
-        &TableRules::from_tables(&Tables::PUBLIC).unwrap(),
-    )
-    .await
-    .unwrap();
+    migrate(&db.pool, settings, &public_rules()).await.unwrap();
     db
 }
 
@@ -72,7 +63,7 @@ async fn write_with(db: &TestDb, settings: &[(&str, &str)]) -> (Context, Context
 
 #[tokio::test]
 async fn app_context_is_recorded_with_the_database_role() {
-    let db = setup("ctx_ok", &SchemaSettings::default()).await;
+    let db = setup(fresh_db!().await, &SchemaSettings::default()).await;
     let (keyed, keyless) = write_with(
         &db,
         &[
@@ -115,7 +106,7 @@ async fn app_context_is_recorded_with_the_database_role() {
 
 #[tokio::test]
 async fn a_write_without_context_is_a_db_user_write_with_role_address_and_application() {
-    let db = setup("ctx_none", &SchemaSettings::default()).await;
+    let db = setup(fresh_db!().await, &SchemaSettings::default()).await;
     sqlx::query("SET application_name = 'nightly psql'")
         .execute(&db.pool)
         .await
@@ -147,7 +138,7 @@ async fn a_write_without_context_is_a_db_user_write_with_role_address_and_applic
 #[tokio::test]
 async fn with_track_db_users_off_no_client_address_is_recorded_for_direct_writes() {
     let db = setup(
-        "ctx_untracked",
+        fresh_db!().await,
         &SchemaSettings {
             track_db_users: false,
             ..SchemaSettings::default()
@@ -162,7 +153,7 @@ async fn with_track_db_users_off_no_client_address_is_recorded_for_direct_writes
 
 #[tokio::test]
 async fn malformed_context_values_never_abort_the_write_and_become_null() {
-    let db = setup("ctx_bad", &SchemaSettings::default()).await;
+    let db = setup(fresh_db!().await, &SchemaSettings::default()).await;
     let cases: &[(&str, &str)] = &[
         ("pg_audit.request_id", "not-a-uuid"),
         (
@@ -212,7 +203,7 @@ async fn malformed_context_values_never_abort_the_write_and_become_null() {
 
 #[tokio::test]
 async fn odd_but_valid_values_are_kept() {
-    let db = setup("ctx_odd", &SchemaSettings::default()).await;
+    let db = setup(fresh_db!().await, &SchemaSettings::default()).await;
     let cases: &[(&str, &str, &str)] = &[
         ("pg_audit.ip", "::ffff:10.1.2.3", "::ffff:10.1.2.3"),
         ("pg_audit.ip", "1:2:3:4::1.2.3.4", "1:2:3:4::102:304"),
@@ -259,7 +250,7 @@ async fn odd_but_valid_values_are_kept() {
 
 #[tokio::test]
 async fn settings_of_a_committed_transaction_do_not_reach_the_next_write_on_the_connection() {
-    let db = setup("ctx_leak", &SchemaSettings::default()).await;
+    let db = setup(fresh_db!().await, &SchemaSettings::default()).await;
     let mut conn = db.connect_as(None).await;
     let mut tx = conn.begin().await.unwrap();
     sqlx::query("SELECT set_config('pg_audit.user_id', 'alice', true), set_config('pg_audit.request_id', '0192f0c4-5c7e-7c3a-9d2b-6a1f2e3d4c5b', true)")

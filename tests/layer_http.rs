@@ -1,6 +1,4 @@
 //! The `AuditLayer` over real HTTP on an ephemeral port, writing to a real PostgreSQL.
-mod common;
-mod http_support;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{DefaultBodyLimit, State};
@@ -8,10 +6,10 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use common::TestDb;
-use http_support::{post_chunked, serve};
 use pg_audit::{Audit, LayerSettings, Settings};
+use pg_audit_testing::{fresh_db, post_chunked, serve, TestDb};
 use serde_json::{json, Value};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, Mutex as AsyncMutex};
@@ -86,6 +84,7 @@ async fn create_order(
 }
 
 struct Server {
+    addr: SocketAddr,
     base: String,
     audit: Audit,
     client: reqwest::Client,
@@ -119,8 +118,10 @@ async fn start(db: &TestDb, settings: Settings) -> Server {
         .with_state(state)
         .layer(DefaultBodyLimit::max(32 * 1024 * 1024))
         .layer(audit.layer());
+    let addr = serve(app).await;
     Server {
-        base: serve(app).await,
+        addr,
+        base: format!("http://{addr}"),
         audit,
         client: reqwest::Client::new(),
         chunks: Some(sender),
@@ -168,12 +169,16 @@ struct ApiRow {
 
 #[tokio::test]
 async fn ten_megabyte_body_reaches_the_handler_whole_and_is_logged_as_too_large() {
-    let db = TestDb::new("layer_10mb").await;
+    let db = fresh_db!().await;
     let server = start(&db, Settings::default()).await;
     // Chunked (no content-length): the layer only learns the size by streaming it.
-    let response = post_chunked(&server.base, "/echo", 10_000_000, 64 * 1024).await;
-    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
-    assert!(response.contains("{\"received\": 10000000}"), "{response}");
+    let response = post_chunked(server.addr, "/echo", 10_000_000, 64 * 1024).await;
+    assert_eq!(response.status, 200, "{}", response.body);
+    assert!(
+        response.body.contains("{\"received\": 10000000}"),
+        "{}",
+        response.body
+    );
     // With content-length too.
     let body = vec![b'{'; 10_000_000];
     let reply = server.post("/echo", body).await;
@@ -198,7 +203,7 @@ async fn ten_megabyte_body_reaches_the_handler_whole_and_is_logged_as_too_large(
 
 #[tokio::test]
 async fn invalid_utf8_and_malformed_json_are_logged_as_non_json() {
-    let db = TestDb::new("layer_nonjson").await;
+    let db = fresh_db!().await;
     let server = start(&db, Settings::default()).await;
     let invalid_utf8 = vec![0xff, 0xfe, b'{', 0xc3, 0x28];
     assert_eq!(server.post("/echo", invalid_utf8).await.status(), 200);
@@ -219,7 +224,7 @@ async fn invalid_utf8_and_malformed_json_are_logged_as_non_json() {
 
 #[tokio::test]
 async fn sensitive_keys_are_masked_at_any_depth_case_insensitively() {
-    let db = TestDb::new("layer_mask").await;
+    let db = fresh_db!().await;
     let server = start(&db, Settings::default()).await;
     let body = json!({
         "user": "ann",
@@ -258,7 +263,7 @@ impl JsonValue for reqwest::Response {
 
 #[tokio::test]
 async fn spoofed_x_forwarded_for_from_an_untrusted_peer_is_ignored() {
-    let db = TestDb::new("layer_spoof").await;
+    let db = fresh_db!().await;
     let server = start(&db, Settings::default()).await;
     for header in ["203.0.113.66", "garbage, ,", "for=1.2.3.4"] {
         let reply = server
@@ -281,7 +286,7 @@ async fn spoofed_x_forwarded_for_from_an_untrusted_peer_is_ignored() {
 
 #[tokio::test]
 async fn forwarded_for_from_a_trusted_proxy_is_honoured() {
-    let db = TestDb::new("layer_trusted_proxy").await;
+    let db = fresh_db!().await;
     let layer = LayerSettings {
         trusted_proxies: vec![
             "127.0.0.0/8".parse().expect("net"),
@@ -324,7 +329,7 @@ async fn forwarded_for_from_a_trusted_proxy_is_honoured() {
 
 #[tokio::test]
 async fn non_uuid_request_id_is_replaced_and_the_new_one_echoed() {
-    let db = TestDb::new("layer_reqid_bad").await;
+    let db = fresh_db!().await;
     let settings = Settings {
         layer: LayerSettings {
             trust_request_id_header: true,
@@ -355,7 +360,7 @@ async fn non_uuid_request_id_is_replaced_and_the_new_one_echoed() {
 async fn valid_request_id_is_kept_only_when_trusted() {
     let incoming = "0192f4c3-1f2e-7a4b-8c5d-6e7f80910a1b";
     for trust in [true, false] {
-        let db = TestDb::new("layer_reqid_trust").await;
+        let db = fresh_db!().await;
         let settings = Settings {
             layer: LayerSettings {
                 trust_request_id_header: trust,
@@ -384,7 +389,7 @@ async fn valid_request_id_is_kept_only_when_trusted() {
 
 #[tokio::test]
 async fn excluded_paths_match_whole_segments() {
-    let db = TestDb::new("layer_excluded").await;
+    let db = fresh_db!().await;
     let server = start(&db, Settings::default()).await;
     let excluded = server.post("/admin/users", "{}").await;
     assert_eq!(excluded.status(), 200);
@@ -400,7 +405,7 @@ async fn excluded_paths_match_whole_segments() {
 
 #[tokio::test]
 async fn get_requests_are_logged_only_with_log_get() {
-    let db = TestDb::new("layer_get").await;
+    let db = fresh_db!().await;
     let server = start(&db, Settings::default()).await;
     for path in ["/items", "/items/logged"] {
         let reply = server
@@ -417,7 +422,7 @@ async fn get_requests_are_logged_only_with_log_get() {
     assert_eq!(rows[0].user_id.as_deref(), Some("reader"));
     assert_eq!(rows[0].response_body, Some(json!({"items": [3]})));
 
-    let db = TestDb::new("layer_get_all").await;
+    let db = fresh_db!().await;
     let settings = Settings {
         layer: LayerSettings {
             log_get_requests: true,
@@ -440,7 +445,7 @@ async fn get_requests_are_logged_only_with_log_get() {
 
 #[tokio::test]
 async fn streaming_response_is_not_buffered() {
-    let db = TestDb::new("layer_stream").await;
+    let db = fresh_db!().await;
     let mut server = start(&db, Settings::default()).await;
     let chunks = server.chunks.take().expect("sender");
     chunks
@@ -476,13 +481,13 @@ async fn streaming_response_is_not_buffered() {
 
 #[tokio::test]
 async fn response_dropped_by_the_client_mid_stream_is_still_logged() {
-    let db = TestDb::new("layer_abort").await;
+    let db = fresh_db!().await;
     let server = start(&db, Settings::default()).await;
     let mut reply = server.post("/endless", "{\"a\": 1}").await;
     let first = reply.chunk().await.expect("chunk").expect("first chunk");
     assert!(first.starts_with(b"data: 0"));
     drop(reply); // the client goes away; the stream never ends
-    let logged = http_support::eventually(Duration::from_secs(20), || async {
+    let logged = pg_audit_testing::eventually(Duration::from_secs(20), || async {
         let stats = server.audit.stats();
         stats.queued + stats.written == 1
     })
@@ -504,7 +509,7 @@ async fn response_dropped_by_the_client_mid_stream_is_still_logged() {
 
 #[tokio::test]
 async fn handler_panic_answers_and_logs_500() {
-    let db = TestDb::new("layer_panic").await;
+    let db = fresh_db!().await;
     let server = start(&db, Settings::default()).await;
     let reply = server.post("/boom", "{\"password\": \"p\"}").await;
     assert_eq!(reply.status(), 500);
@@ -526,7 +531,7 @@ async fn handler_panic_answers_and_logs_500() {
 
 #[tokio::test]
 async fn concurrent_requests_link_api_rows_to_their_data_rows() {
-    let db = TestDb::new("layer_concurrent").await;
+    let db = fresh_db!().await;
     let server = start(&db, Settings::default()).await;
     let server = Arc::new(server);
     let mut tasks = Vec::new();

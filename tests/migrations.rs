@@ -1,15 +1,9 @@
 //! Migrations: idempotent, serialized across concurrent runners, reversible to zero without
 //! touching application data, and exportable as plain SQL.
 
-mod common;
-
-use common::TestDb;
-use pg_audit::{migrate, migrate_zero, migration_files, SchemaSettings, TableRules, Tables};
+use pg_audit::{migrate, migrate_zero, migration_files, SchemaSettings};
+use pg_audit_testing::{fresh_db, public_rules, TestDb};
 use sqlx::postgres::PgPoolOptions;
-
-fn rules() -> TableRules {
-    TableRules::from_tables(&Tables::PUBLIC).unwrap()
-}
 
 async fn count(db: &TestDb, sql: &'static str) -> i64 {
     sqlx::query_scalar(sql).fetch_one(&db.pool).await.unwrap()
@@ -17,9 +11,9 @@ async fn count(db: &TestDb, sql: &'static str) -> i64 {
 
 #[tokio::test]
 async fn migrate_is_idempotent_and_attaches_existing_tables_the_first_time() {
-    let db = TestDb::new("mig_idem").await;
+    let db = fresh_db!().await;
     db.exec("CREATE TABLE orders (id int PRIMARY KEY)").await;
-    let first = migrate(&db.pool, &SchemaSettings::default(), &rules())
+    let first = migrate(&db.pool, &SchemaSettings::default(), &public_rules())
         .await
         .unwrap();
     assert_eq!(first.applied, vec![(1, "audit_tables".to_string())]);
@@ -29,7 +23,7 @@ async fn migrate_is_idempotent_and_attaches_existing_tables_the_first_time() {
         .unwrap()
         .action("public", "orders")
         .is_some());
-    let second = migrate(&db.pool, &SchemaSettings::default(), &rules())
+    let second = migrate(&db.pool, &SchemaSettings::default(), &public_rules())
         .await
         .unwrap();
     assert!(second.applied.is_empty() && second.attach.is_none());
@@ -41,7 +35,7 @@ async fn migrate_is_idempotent_and_attaches_existing_tables_the_first_time() {
 
 #[tokio::test]
 async fn concurrent_migrations_from_separate_pools_apply_once() {
-    let db = TestDb::new("mig_race").await;
+    let db = fresh_db!().await;
     db.exec("CREATE TABLE orders (id int PRIMARY KEY)").await;
     let mut runs = Vec::new();
     for _ in 0..4 {
@@ -51,7 +45,7 @@ async fn concurrent_migrations_from_separate_pools_apply_once() {
             .await
             .unwrap();
         runs.push(tokio::spawn(async move {
-            migrate(&pool, &SchemaSettings::default(), &rules()).await
+            migrate(&pool, &SchemaSettings::default(), &public_rules()).await
         }));
     }
     let mut applied = 0;
@@ -73,10 +67,10 @@ async fn concurrent_migrations_from_separate_pools_apply_once() {
 
 #[tokio::test]
 async fn zero_removes_everything_of_ours_and_keeps_application_data() {
-    let db = TestDb::new("mig_zero").await;
+    let db = fresh_db!().await;
     db.exec("CREATE TABLE orders (id int PRIMARY KEY, v text); CREATE TABLE nokey (v text);")
         .await;
-    migrate(&db.pool, &SchemaSettings::default(), &rules())
+    migrate(&db.pool, &SchemaSettings::default(), &public_rules())
         .await
         .unwrap();
     db.exec("INSERT INTO orders VALUES (1, 'kept'); INSERT INTO nokey VALUES ('kept');")
@@ -107,7 +101,7 @@ async fn zero_removes_everything_of_ours_and_keeps_application_data() {
     db.exec("UPDATE orders SET v = 'still writable'; INSERT INTO nokey VALUES ('x');")
         .await;
     // And back again.
-    migrate(&db.pool, &SchemaSettings::default(), &rules())
+    migrate(&db.pool, &SchemaSettings::default(), &public_rules())
         .await
         .unwrap();
     db.exec("INSERT INTO orders VALUES (2, 'audited again')")
@@ -120,9 +114,9 @@ async fn zero_removes_everything_of_ours_and_keeps_application_data() {
 
 #[tokio::test]
 async fn zero_keeps_a_schema_that_existed_before_or_holds_other_objects() {
-    let db = TestDb::new("mig_keep").await;
+    let db = fresh_db!().await;
     db.exec("CREATE SCHEMA audit; CREATE TABLE audit.notes (n text); INSERT INTO audit.notes VALUES ('mine');").await;
-    migrate(&db.pool, &SchemaSettings::default(), &rules())
+    migrate(&db.pool, &SchemaSettings::default(), &public_rules())
         .await
         .unwrap();
     let report = migrate_zero(&db.pool, &SchemaSettings::default()).await.unwrap();
@@ -139,13 +133,13 @@ async fn zero_keeps_a_schema_that_existed_before_or_holds_other_objects() {
 
 #[tokio::test]
 async fn a_non_default_audit_schema_with_an_awkward_name_works() {
-    let db = TestDb::new("mig_schema").await;
+    let db = fresh_db!().await;
     let settings = SchemaSettings {
         audit_schema: "Audit Trail$x\"".into(),
         ..SchemaSettings::default()
     };
     db.exec("CREATE TABLE orders (id int PRIMARY KEY)").await;
-    migrate(&db.pool, &settings, &rules()).await.unwrap();
+    migrate(&db.pool, &settings, &public_rules()).await.unwrap();
     db.exec("INSERT INTO orders VALUES (1)").await;
     assert_eq!(
         count(
@@ -168,7 +162,7 @@ async fn a_non_default_audit_schema_with_an_awkward_name_works() {
 
 #[tokio::test]
 async fn exported_migration_files_build_the_same_schema_with_plain_psql_style_execution() {
-    let db = TestDb::new("mig_export").await;
+    let db = fresh_db!().await;
     let files = migration_files(&SchemaSettings::default()).unwrap();
     let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(
@@ -191,13 +185,15 @@ async fn exported_migration_files_build_the_same_schema_with_plain_psql_style_ex
 
 #[tokio::test]
 async fn invalid_settings_are_refused_before_any_sql_runs() {
-    let db = TestDb::new("mig_invalid").await;
+    let db = fresh_db!().await;
     for schema in ["", &"s".repeat(64), "a\0b"] {
         let settings = SchemaSettings {
             audit_schema: schema.to_string(),
             ..SchemaSettings::default()
         };
-        let error = migrate(&db.pool, &settings, &rules()).await.unwrap_err();
+        let error = migrate(&db.pool, &settings, &public_rules())
+            .await
+            .unwrap_err();
         assert!(
             matches!(
                 error,

@@ -1,15 +1,12 @@
 //! The query API against a real PostgreSQL: every filter of both tables, keyset paging
 //! without gaps or duplicates, and clear errors for a missing or hostile audit schema.
 
-mod audit_fixture;
-mod common;
-
-use audit_fixture::{
-    create_audit_tables, epoch, write_change, write_request, Change, Request, SCHEMA,
-};
 use chrono::Duration;
-use common::TestDb;
 use pg_audit::query::{self, ApiLogFilter, AuditLogFilter, Operation, StatusClass};
+use pg_audit_testing::{
+    create_audit_tables, epoch, fresh_db, write_change, write_request, Change, FiveChanges,
+    Request, TestDb, SCHEMA,
+};
 use serde_json::json;
 use std::collections::HashSet;
 use uuid::Uuid;
@@ -36,51 +33,16 @@ async fn api_ids(db: &TestDb, filter: &ApiLogFilter) -> Vec<i64> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_audit_log_filter_selects_exactly_its_rows() {
-    let db = TestDb::new("query_filters").await;
+    let db = fresh_db!().await;
     create_audit_tables(&db).await;
-    let request = Uuid::new_v4();
-    let order_insert = write_change(
-        &db,
-        &Change::insert("orders", "1", json!({"id": 1, "total": 5}))
-            .by("alice")
-            .at_minute(0),
-    )
-    .await;
-    let order_update = write_change(
-        &db,
-        &Change::update(
-            "orders",
-            "1",
-            json!({"id": 1, "total": 5}),
-            json!({"id": 1, "total": 7}),
-            &["total"],
-        )
-        .by("bob")
-        .in_request(request, "PATCH", "/orders/{id}")
-        .at_minute(10),
-    )
-    .await;
-    let other_order = write_change(
-        &db,
-        &Change::insert("orders", "2", json!({"id": 2}))
-            .by("alice")
-            .at_minute(20),
-    )
-    .await;
-    let billing = write_change(
-        &db,
-        &Change::insert("orders", "1", json!({"id": 1}))
-            .in_schema("billing")
-            .at_minute(30),
-    )
-    .await;
-    let direct = write_change(
-        &db,
-        &Change::delete("customers", "9", json!({"id": 9}))
-            .direct("psql_admin")
-            .at_minute(40),
-    )
-    .await;
+    let FiveChanges {
+        request,
+        insert: order_insert,
+        update: order_update,
+        other_order,
+        billing,
+        direct,
+    } = FiveChanges::write(&db).await;
 
     assert_eq!(
         ids(&db, &AuditLogFilter::default()).await,
@@ -164,7 +126,7 @@ async fn every_audit_log_filter_selects_exactly_its_rows() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_entry_carries_every_contract_column() {
-    let db = TestDb::new("query_columns").await;
+    let db = fresh_db!().await;
     create_audit_tables(&db).await;
     let request = Uuid::new_v4();
     let id = write_change(
@@ -220,7 +182,7 @@ async fn an_entry_carries_every_contract_column() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keyset_pages_cover_the_log_without_gaps_or_duplicates_both_ways() {
-    let db = TestDb::new("query_paging").await;
+    let db = fresh_db!().await;
     create_audit_tables(&db).await;
     let mut written = Vec::new();
     for n in 0..23 {
@@ -292,7 +254,7 @@ async fn keyset_pages_cover_the_log_without_gaps_or_duplicates_both_ways() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_limit_of_zero_or_beyond_the_maximum_is_clamped() {
-    let db = TestDb::new("query_limit").await;
+    let db = fresh_db!().await;
     create_audit_tables(&db).await;
     for n in 0..3 {
         write_change(&db, &Change::insert("orders", &n.to_string(), json!({}))).await;
@@ -311,7 +273,7 @@ async fn a_limit_of_zero_or_beyond_the_maximum_is_clamped() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_api_log_filter_selects_exactly_its_rows() {
-    let db = TestDb::new("query_api_filters").await;
+    let db = fresh_db!().await;
     create_audit_tables(&db).await;
     let created = write_request(
         &db,
@@ -461,7 +423,7 @@ async fn every_api_log_filter_selects_exactly_its_rows() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_non_finite_duration_threshold_is_refused() {
-    let db = TestDb::new("query_nan").await;
+    let db = fresh_db!().await;
     create_audit_tables(&db).await;
     let error = query::api_log(&db.pool, SCHEMA, &ApiLogFilter::slower_than(f64::NAN))
         .await
@@ -471,7 +433,7 @@ async fn a_non_finite_duration_threshold_is_refused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn missing_audit_tables_are_reported_with_the_fix() {
-    let db = TestDb::new("query_missing").await;
+    let db = fresh_db!().await;
     let error = query::audit_log(&db.pool, SCHEMA, &AuditLogFilter::default())
         .await
         .unwrap_err();
@@ -484,7 +446,7 @@ async fn missing_audit_tables_are_reported_with_the_fix() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hostile_audit_schema_name_or_filter_value_is_data_not_sql() {
-    let db = TestDb::new("query_hostile").await;
+    let db = fresh_db!().await;
     create_audit_tables(&db).await;
     write_change(&db, &Change::insert("orders", "1", json!({}))).await;
     let error = query::audit_log(
@@ -528,7 +490,7 @@ async fn a_hostile_audit_schema_name_or_filter_value_is_data_not_sql() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rows_written_by_the_real_triggers_read_back_as_a_record_history() {
-    let db = TestDb::new("query_real_triggers").await;
+    let db = fresh_db!().await;
     db.exec("CREATE TABLE orders (id bigserial PRIMARY KEY, total numeric NOT NULL, note text)")
         .await;
     create_audit_tables(&db).await;

@@ -2,13 +2,10 @@
 //! their writes audited without any access to the audit tables, and retention is the one
 //! logged way to remove rows.
 
-mod common;
+use pg_audit::{migrate, SchemaSettings};
+use pg_audit_testing::{fresh_db, public_rules, TestDb};
 
-use common::TestDb;
-use pg_audit::{migrate, SchemaSettings, TableRules, Tables};
-
-async fn setup(label: &str) -> (TestDb, String) {
-    let db = TestDb::new(label).await;
+async fn setup(db: TestDb) -> (TestDb, String) {
     let role = format!("{}_app", db.name);
     db.exec(&format!(
         "CREATE TABLE orders (id int PRIMARY KEY, total int);
@@ -17,20 +14,16 @@ async fn setup(label: &str) -> (TestDb, String) {
          GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON orders TO \"{role}\";"
     ))
     .await;
-    migrate(
-        &db.pool,
-        &SchemaSettings::default(),
-        &TableRules::from_tables(&Tables::PUBLIC).unwrap(),
-    )
-    .await
-    .unwrap();
+    migrate(&db.pool, &SchemaSettings::default(), &public_rules())
+        .await
+        .unwrap();
     (db, role)
 }
 
 /// Roles are cluster-wide: drop the database (and with it the role's grants) first.
 async fn drop_role(db: TestDb, role: &str) {
     drop(db);
-    let mut admin = sqlx::PgConnection::connect(&common::database_url())
+    let mut admin = sqlx::PgConnection::connect(&pg_audit_testing::database_url())
         .await
         .unwrap();
     sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
@@ -55,7 +48,7 @@ fn error_of(result: Result<sqlx::postgres::PgQueryResult, sqlx::Error>) -> Strin
 
 #[tokio::test]
 async fn an_application_role_is_audited_and_cannot_touch_the_audit_trail() {
-    let (db, role) = setup("sec_app").await;
+    let (db, role) = setup(fresh_db!().await).await;
     let mut app = db.connect_as(Some(&role)).await;
     sqlx::query("INSERT INTO orders VALUES (1, 10)")
         .execute(&mut app)
@@ -98,7 +91,7 @@ async fn an_application_role_is_audited_and_cannot_touch_the_audit_trail() {
 
 #[tokio::test]
 async fn even_the_owner_cannot_update_delete_or_truncate_audit_rows() {
-    let (db, role) = setup("sec_owner").await;
+    let (db, role) = setup(fresh_db!().await).await;
     db.exec("INSERT INTO orders VALUES (1, 10); INSERT INTO audit.pg_api_audit_log (api_name) VALUES ('/x');").await;
     for statement in [
         "UPDATE audit.pg_audit_log SET updated_by = 'x'",
@@ -135,7 +128,7 @@ async fn even_the_owner_cannot_update_delete_or_truncate_audit_rows() {
 
 #[tokio::test]
 async fn retention_removes_old_rows_and_records_itself() {
-    let (db, role) = setup("sec_purge").await;
+    let (db, role) = setup(fresh_db!().await).await;
     db.exec("INSERT INTO orders VALUES (1, 10); INSERT INTO orders VALUES (2, 20);")
         .await;
     let removed: i64 =
@@ -164,7 +157,7 @@ async fn retention_removes_old_rows_and_records_itself() {
 
 #[tokio::test]
 async fn trigger_functions_are_security_definer_with_a_pinned_search_path() {
-    let (db, role) = setup("sec_definer").await;
+    let (db, role) = setup(fresh_db!().await).await;
     let functions: Vec<(String, bool, Option<Vec<String>>)> = sqlx::query_as(
         "SELECT p.proname::text, p.prosecdef, p.proconfig FROM pg_proc p
          WHERE p.pronamespace = 'audit'::regnamespace AND p.proname LIKE 'pg_audit_fn_%'",

@@ -1,10 +1,8 @@
 //! The trigger core against a real PostgreSQL: what INSERT, UPDATE, DELETE and TRUNCATE
 //! record, record identity, masking, ignored columns, no-op updates and rollbacks.
 
-mod common;
-
-use common::TestDb;
 use pg_audit::{migrate, SchemaSettings, TableRules, Tables};
+use pg_audit_testing::{fresh_db, TestDb};
 use serde_json::{json, Value};
 
 async fn audited_with(db: &TestDb, schema_sql: &str, tables: &Tables, settings: &SchemaSettings) {
@@ -42,7 +40,7 @@ fn operations(rows: &[Row]) -> Vec<&str> {
 
 #[tokio::test]
 async fn insert_update_delete_and_truncate_are_recorded_with_data() {
-    let db = TestDb::new("crud").await;
+    let db = fresh_db!().await;
     audited(
         &db,
         "CREATE TABLE orders (id bigint PRIMARY KEY, total numeric NOT NULL, note text)",
@@ -78,7 +76,7 @@ async fn insert_update_delete_and_truncate_are_recorded_with_data() {
 
 #[tokio::test]
 async fn a_rolled_back_write_leaves_no_audit_row() {
-    let db = TestDb::new("rollback").await;
+    let db = fresh_db!().await;
     audited(
         &db,
         "CREATE TABLE orders (id bigint PRIMARY KEY, total numeric)",
@@ -91,7 +89,7 @@ async fn a_rolled_back_write_leaves_no_audit_row() {
 
 #[tokio::test]
 async fn record_id_comes_from_the_real_primary_key_of_any_type_and_shape() {
-    let db = TestDb::new("keys").await;
+    let db = fresh_db!().await;
     audited(
         &db,
         "CREATE TABLE by_uuid (key uuid PRIMARY KEY, v int);
@@ -132,7 +130,7 @@ async fn record_id_comes_from_the_real_primary_key_of_any_type_and_shape() {
 
 #[tokio::test]
 async fn a_bulk_statement_records_every_row_paired_by_key() {
-    let db = TestDb::new("bulk").await;
+    let db = fresh_db!().await;
     audited(&db, "CREATE TABLE t (id int PRIMARY KEY, v int)").await;
     db.exec("INSERT INTO t SELECT g, g FROM generate_series(1, 1000) g")
         .await;
@@ -155,7 +153,7 @@ async fn a_bulk_statement_records_every_row_paired_by_key() {
 
 #[tokio::test]
 async fn an_update_that_changes_a_key_is_recorded_once_per_row_and_never_mispaired() {
-    let db = TestDb::new("keymove").await;
+    let db = fresh_db!().await;
     audited(&db, "CREATE TABLE t (id int PRIMARY KEY, v text)").await;
     // Physical order 2, 1, 3, so the shift below never collides row by row.
     db.exec("INSERT INTO t VALUES (2, 'b'), (1, 'a'), (3, 'c')")
@@ -206,14 +204,14 @@ async fn an_update_that_changes_a_key_is_recorded_once_per_row_and_never_mispair
 
 #[tokio::test]
 async fn an_update_that_changes_nothing_writes_no_row_unless_configured() {
-    let db = TestDb::new("noop").await;
+    let db = fresh_db!().await;
     audited(&db, "CREATE TABLE t (id int PRIMARY KEY, v int, j json)").await;
     db.exec("INSERT INTO t VALUES (1, 1, '{\"a\": 1}')").await;
     db.exec("UPDATE t SET v = 1").await;
     db.exec("UPDATE t SET v = v, j = j").await;
     assert_eq!(operations(&log(&db, "t").await), ["INSERT"]);
 
-    let keep = TestDb::new("noop_kept").await;
+    let keep = fresh_db!().await;
     let settings = SchemaSettings {
         keep_noop_updates: true,
         ..SchemaSettings::default()
@@ -239,7 +237,7 @@ static ACCOUNTS: Tables = pg_audit::audit_tables! {
 
 #[tokio::test]
 async fn masked_columns_are_stored_masked_but_still_listed_as_changed() {
-    let db = TestDb::new("mask").await;
+    let db = fresh_db!().await;
     audited_with(
         &db,
         "CREATE TABLE accounts (id int PRIMARY KEY, email text, password_hash text, \"api token\" text, last_seen_at timestamptz)",
@@ -275,7 +273,7 @@ async fn masked_columns_are_stored_masked_but_still_listed_as_changed() {
 
 #[tokio::test]
 async fn a_change_to_ignored_columns_only_writes_no_row() {
-    let db = TestDb::new("ignore").await;
+    let db = fresh_db!().await;
     audited_with(
         &db,
         "CREATE TABLE accounts (id int PRIMARY KEY, email text, password_hash text, \"api token\" text, last_seen_at timestamptz)",
@@ -296,7 +294,7 @@ async fn a_change_to_ignored_columns_only_writes_no_row() {
 
 #[tokio::test]
 async fn a_column_added_renamed_or_dropped_after_attach_never_breaks_writes() {
-    let db = TestDb::new("drift").await;
+    let db = fresh_db!().await;
     audited(&db, "CREATE TABLE t (id int PRIMARY KEY, a int, b int)").await;
     db.exec("ALTER TABLE t ADD COLUMN c text; ALTER TABLE t RENAME COLUMN a TO a2; ALTER TABLE t DROP COLUMN b;").await;
     db.exec("INSERT INTO t VALUES (1, 1, 'x'); UPDATE t SET c = 'y';")
@@ -309,7 +307,7 @@ async fn a_column_added_renamed_or_dropped_after_attach_never_breaks_writes() {
 
 #[tokio::test]
 async fn partitioned_tables_are_audited_once_under_the_parent_name() {
-    let db = TestDb::new("partitions").await;
+    let db = fresh_db!().await;
     audited(
         &db,
         "CREATE TABLE events (id int, at date, v text, PRIMARY KEY (id, at)) PARTITION BY RANGE (at);
@@ -349,7 +347,7 @@ async fn partitioned_tables_are_audited_once_under_the_parent_name() {
 
 #[tokio::test]
 async fn hostile_and_unicode_table_names_are_audited() {
-    let db = TestDb::new("names").await;
+    let db = fresh_db!().await;
     audited(
         &db,
         r#"CREATE TABLE "Order Items" (id int PRIMARY KEY, "Qty" int);
@@ -375,7 +373,7 @@ async fn hostile_and_unicode_table_names_are_audited() {
 
 #[tokio::test]
 async fn two_63_byte_table_names_differing_only_at_the_end_both_work() {
-    let db = TestDb::new("longnames").await;
+    let db = fresh_db!().await;
     let a = format!("{}a", "t".repeat(62));
     let b = format!("{}b", "t".repeat(62));
     audited(
@@ -395,7 +393,7 @@ async fn two_63_byte_table_names_differing_only_at_the_end_both_work() {
 
 #[tokio::test]
 async fn views_foreign_tables_and_the_audit_schema_are_never_attached() {
-    let db = TestDb::new("ineligible").await;
+    let db = fresh_db!().await;
     audited(
         &db,
         "CREATE TABLE t (id int PRIMARY KEY);
@@ -419,7 +417,7 @@ async fn views_foreign_tables_and_the_audit_schema_are_never_attached() {
 
 #[tokio::test]
 async fn triggers_fire_under_session_replication_role_replica() {
-    let db = TestDb::new("replica").await;
+    let db = fresh_db!().await;
     audited(&db, "CREATE TABLE t (id int PRIMARY KEY)").await;
     db.exec(
         "BEGIN; SET LOCAL session_replication_role = replica; INSERT INTO t VALUES (1); COMMIT;",

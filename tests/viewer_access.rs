@@ -1,19 +1,15 @@
 //! The viewer's access check: it runs before anything else, sees the request, and a refusal
 //! is a 403 that touches no audit table.
 
-mod audit_fixture;
-mod common;
-mod viewer_http;
-
-use audit_fixture::{create_audit_tables, write_change, Change, SCHEMA};
 use axum::Router;
-use common::TestDb;
 use http::request::Parts;
 use pg_audit::viewer::{self, Access, Authorize, ViewerSource};
+use pg_audit_testing::{
+    create_audit_tables, fresh_db, get, send, serve, write_change, Change, SCHEMA,
+};
 use serde_json::json;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use viewer_http::{get, send, serve};
 
 const ROUTES: [&str; 5] = [
     "/audit",
@@ -26,7 +22,7 @@ const ROUTES: [&str; 5] = [
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_request_gets_403_before_any_audit_table_is_read() {
     // No audit schema at all: any query would fail with a 500, so a 403 proves none ran.
-    let db = TestDb::new("viewer_refused").await;
+    let db = fresh_db!().await;
     let checks = Arc::new(AtomicUsize::new(0));
     let counted = checks.clone();
     let refuse = move |_: &Parts| {
@@ -79,7 +75,7 @@ impl Authorize for BearerToken {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_check_sees_the_request_headers_and_allows_the_right_token() {
-    let db = TestDb::new("viewer_token").await;
+    let db = fresh_db!().await;
     create_audit_tables(&db).await;
     let id = write_change(&db, &Change::insert("orders", "1", json!({"id": 1}))).await;
     let source = ViewerSource::new(db.pool.clone(), SCHEMA).unwrap();
@@ -109,7 +105,7 @@ async fn the_check_sees_the_request_headers_and_allows_the_right_token() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_closure_returning_a_bool_is_an_access_check() {
-    let db = TestDb::new("viewer_bool_check").await;
+    let db = fresh_db!().await;
     create_audit_tables(&db).await;
     let source = ViewerSource::new(db.pool.clone(), SCHEMA).unwrap();
     let from_loopback_header = |parts: &Parts| {
@@ -135,7 +131,7 @@ fn an_invalid_audit_schema_name_is_refused_up_front() {
         .unwrap();
     runtime.block_on(async {
         let pool = sqlx::postgres::PgPoolOptions::new()
-            .connect_lazy(&common::database_url())
+            .connect_lazy(&pg_audit_testing::database_url())
             .unwrap();
         assert!(ViewerSource::new(pool.clone(), "").is_err());
         assert!(ViewerSource::new(pool.clone(), "x".repeat(64)).is_err());

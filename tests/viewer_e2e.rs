@@ -6,14 +6,11 @@
 //! Needs `/usr/bin/chromium` (`apt-get install -y chromium`) and the Node dependencies
 //! (`npm ci --prefix e2e`); without them the test fails and says so.
 
-mod common;
-mod viewer_http;
-
 use axum::Router;
-use common::TestDb;
 use http::request::Parts;
 use pg_audit::viewer::{self, ViewerSource};
 use pg_audit::{SchemaSettings, TableRules, Tables};
+use pg_audit_testing::fresh_db;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -44,7 +41,7 @@ async fn a_browser_opens_the_changes_filters_them_and_follows_a_record_history()
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     require_browser_and_node_deps(&root);
 
-    let db = TestDb::new("viewer_e2e").await;
+    let db = fresh_db!().await;
     db.exec("CREATE TABLE orders (id bigint PRIMARY KEY, total numeric NOT NULL, card_number text, note text)").await;
     let rules = TableRules::from_tables(&TABLES).unwrap();
     pg_audit::migrate(&db.pool, &SchemaSettings::default(), &rules)
@@ -83,7 +80,7 @@ async fn a_browser_opens_the_changes_filters_them_and_follows_a_record_history()
     let source = ViewerSource::new(db.pool.clone(), "audit").unwrap();
     let allow = |_: &Parts| std::future::ready(true);
     let addr =
-        viewer_http::serve(Router::new().nest("/audit", viewer::router(source, allow))).await;
+        pg_audit_testing::serve(Router::new().nest("/audit", viewer::router(source, allow))).await;
     let screenshots = root.join("target/viewer-e2e");
     let url = format!("http://{addr}/audit");
     let script = root.join("e2e/viewer.mjs");

@@ -2,17 +2,14 @@
 //! user ids, record ids, request paths and bodies — shows as text, and links built from it
 //! still lead to the right record.
 
-mod audit_fixture;
-mod common;
-mod viewer_http;
-
-use audit_fixture::{create_audit_tables, write_change, write_request, Change, Request, SCHEMA};
 use axum::Router;
-use common::TestDb;
 use http::request::Parts;
 use pg_audit::viewer::{self, ViewerSource};
+use pg_audit_testing::{
+    create_audit_tables, fresh_db, get, serve, unescape, write_change, write_request, Change,
+    Request, SCHEMA,
+};
 use serde_json::json;
-use viewer_http::{get, serve, unescape};
 
 const SCRIPT: &str = "<script>alert(1)</script>";
 const IMG: &str = "<img src=x onerror=alert(2)>";
@@ -44,7 +41,7 @@ fn assert_inert(body: &str, expected_texts: &[&str]) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_row_contents_show_as_text_on_every_page() {
-    let db = TestDb::new("viewer_hostile").await;
+    let db = fresh_db!().await;
     create_audit_tables(&db).await;
     let table = format!("orders{IMG}");
     let record = format!("1&id=2{ATTR}");

@@ -2,20 +2,17 @@
 //! keyset paging through links, record history diffs, the request page, links under a nest
 //! prefix, malformed input, and the headers every page carries.
 
-mod audit_fixture;
-mod common;
-mod viewer_http;
-
-use audit_fixture::{create_audit_tables, write_change, write_request, Change, Request, SCHEMA};
 use axum::Router;
-use common::TestDb;
 use http::request::Parts;
 use pg_audit::viewer::{self, ViewerSource};
+use pg_audit_testing::{
+    create_audit_tables, fresh_db, get, send, serve, write_change, write_request, Change,
+    FiveChanges, Request, TestDb, SCHEMA,
+};
 use serde_json::json;
 use std::collections::HashSet;
 use std::net::SocketAddr;
 use uuid::Uuid;
-use viewer_http::{get, send, serve};
 
 fn allow_all(_: &Parts) -> std::future::Ready<bool> {
     std::future::ready(true)
@@ -35,51 +32,16 @@ async fn ids(addr: SocketAddr, target: &str) -> Vec<i64> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_changes_filter_selects_exactly_its_rows() {
-    let db = TestDb::new("viewer_changes_filters").await;
+    let db = fresh_db!().await;
     create_audit_tables(&db).await;
-    let request = Uuid::new_v4();
-    let insert = write_change(
-        &db,
-        &Change::insert("orders", "1", json!({"id": 1, "total": 5}))
-            .by("alice")
-            .at_minute(0),
-    )
-    .await;
-    let update = write_change(
-        &db,
-        &Change::update(
-            "orders",
-            "1",
-            json!({"id": 1, "total": 5}),
-            json!({"id": 1, "total": 7}),
-            &["total"],
-        )
-        .by("bob")
-        .in_request(request, "PATCH", "/orders/{id}")
-        .at_minute(10),
-    )
-    .await;
-    let other = write_change(
-        &db,
-        &Change::insert("orders", "2", json!({"id": 2}))
-            .by("alice")
-            .at_minute(20),
-    )
-    .await;
-    let billing = write_change(
-        &db,
-        &Change::insert("orders", "1", json!({}))
-            .in_schema("billing")
-            .at_minute(30),
-    )
-    .await;
-    let direct = write_change(
-        &db,
-        &Change::delete("customers", "9", json!({"id": 9}))
-            .direct("psql_admin")
-            .at_minute(40),
-    )
-    .await;
+    let FiveChanges {
+        request,
+        insert,
+        update,
+        other_order: other,
+        billing,
+        direct,
+    } = FiveChanges::write(&db).await;
     let addr = audit_viewer(&db).await;
 
     assert_eq!(
@@ -121,6 +83,12 @@ async fn every_changes_filter_selects_exactly_its_rows() {
         "RFC 3339 times work too"
     );
     assert_eq!(
+        ids(addr, "/audit?since=100000w").await,
+        [direct, billing, other, update, insert],
+        "an age counts back from now, as `pg-audit log --since` reads it"
+    );
+    assert_eq!(ids(addr, "/audit?until=100000w").await, Vec::<i64>::new());
+    assert_eq!(
         ids(addr, "/audit?user=alice&table=orders&record_id=2").await,
         [other],
         "filters combine"
@@ -137,7 +105,7 @@ async fn every_changes_filter_selects_exactly_its_rows() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn next_and_previous_links_walk_every_row_once() {
-    let db = TestDb::new("viewer_paging").await;
+    let db = fresh_db!().await;
     create_audit_tables(&db).await;
     let mut written = Vec::new();
     for n in 0..23 {
@@ -191,7 +159,7 @@ async fn next_and_previous_links_walk_every_row_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_record_history_shows_each_update_as_a_field_diff_with_masked_values() {
-    let db = TestDb::new("viewer_history").await;
+    let db = fresh_db!().await;
     create_audit_tables(&db).await;
     let insert = write_change(
         &db,
@@ -284,7 +252,7 @@ async fn a_record_history_shows_each_update_as_a_field_diff_with_masked_values()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_long_history_is_paged() {
-    let db = TestDb::new("viewer_history_pages").await;
+    let db = fresh_db!().await;
     create_audit_tables(&db).await;
     for n in 0..130 {
         write_change(
@@ -303,7 +271,7 @@ async fn a_long_history_is_paged() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_requests_filter_selects_exactly_its_rows_and_a_request_shows_its_changes() {
-    let db = TestDb::new("viewer_requests").await;
+    let db = fresh_db!().await;
     create_audit_tables(&db).await;
     let login = Request::new("POST", "/login", 200, 30.0)
         .by("alice")
@@ -410,7 +378,7 @@ async fn every_requests_filter_selects_exactly_its_rows_and_a_request_shows_its_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_requests_pages_walk_every_request_once() {
-    let db = TestDb::new("viewer_requests_paging").await;
+    let db = fresh_db!().await;
     create_audit_tables(&db).await;
     let mut written = Vec::new();
     for n in 0..12 {
@@ -442,7 +410,7 @@ async fn the_requests_pages_walk_every_request_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_filters_are_shown_back_with_what_is_wrong() {
-    let db = TestDb::new("viewer_malformed").await;
+    let db = fresh_db!().await;
     create_audit_tables(&db).await;
     write_change(&db, &Change::insert("orders", "1", json!({}))).await;
     let addr = audit_viewer(&db).await;
@@ -499,7 +467,7 @@ async fn malformed_filters_are_shown_back_with_what_is_wrong() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn links_follow_the_nest_prefix_and_work_at_the_root() {
-    let db = TestDb::new("viewer_nesting").await;
+    let db = fresh_db!().await;
     create_audit_tables(&db).await;
     let request = Uuid::new_v4();
     write_change(
@@ -546,7 +514,7 @@ async fn links_follow_the_nest_prefix_and_work_at_the_root() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_are_read_only_uncached_and_allow_no_script() {
-    let db = TestDb::new("viewer_headers").await;
+    let db = fresh_db!().await;
     create_audit_tables(&db).await;
     let addr = audit_viewer(&db).await;
     let page = get(addr, "/audit").await;
@@ -574,7 +542,7 @@ async fn pages_are_read_only_uncached_and_allow_no_script() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn missing_audit_tables_give_a_page_that_says_how_to_fix_it() {
-    let db = TestDb::new("viewer_no_tables").await;
+    let db = fresh_db!().await;
     let addr = audit_viewer(&db).await;
     let page = get(addr, "/audit").await;
     assert_eq!(page.status, 500);

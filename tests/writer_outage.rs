@@ -1,14 +1,11 @@
 //! The API-log writer through a database outage: its pool goes through a TCP proxy that the
 //! test cuts and restores (the shared PostgreSQL server is never stopped).
-mod common;
-mod http_support;
 
 use axum::body::Bytes;
 use axum::routing::post;
 use axum::Router;
-use common::TestDb;
-use http_support::{eventually, serve, Proxy};
 use pg_audit::{Audit, Settings, WriterSettings};
+use pg_audit_testing::{eventually, fresh_db, serve, Proxy, TestDb};
 use sqlx::postgres::PgPoolOptions;
 use std::time::Duration;
 
@@ -43,7 +40,7 @@ async fn start(db: &TestDb, settings: Settings, shutdown_timeout: Duration) -> S
         .route("/echo", post(echo))
         .layer(audit.layer());
     Setup {
-        base: serve(app).await,
+        base: format!("http://{}", serve(app).await),
         audit,
         proxy,
         client: reqwest::Client::new(),
@@ -84,7 +81,7 @@ fn fast_settings() -> Settings {
 
 #[tokio::test]
 async fn outage_mid_run_rows_are_retried_and_written_after_it_returns() {
-    let db = TestDb::new("writer_outage").await;
+    let db = fresh_db!().await;
     let setup = start(&db, fast_settings(), Duration::from_secs(10)).await;
     setup.send(5).await;
     assert!(
@@ -123,7 +120,7 @@ async fn outage_mid_run_rows_are_retried_and_written_after_it_returns() {
 
 #[tokio::test]
 async fn full_queue_drops_the_newest_rows_and_counts_them() {
-    let db = TestDb::new("writer_full").await;
+    let db = fresh_db!().await;
     let settings = Settings {
         writer: WriterSettings {
             queue_capacity: 5,
@@ -150,7 +147,7 @@ async fn full_queue_drops_the_newest_rows_and_counts_them() {
 
 #[tokio::test]
 async fn shutdown_writes_every_queued_row() {
-    let db = TestDb::new("writer_shutdown").await;
+    let db = fresh_db!().await;
     let settings = Settings {
         // Nothing is flushed by time during the test: only shutdown writes.
         writer: WriterSettings {
@@ -174,7 +171,7 @@ async fn shutdown_writes_every_queued_row() {
 
 #[tokio::test]
 async fn shutdown_with_the_database_unreachable_waits_a_bounded_time_and_reports_the_loss() {
-    let db = TestDb::new("writer_lost").await;
+    let db = fresh_db!().await;
     let setup = start(&db, fast_settings(), Duration::from_millis(800)).await;
     setup.proxy.cut();
     setup.send(10).await;
@@ -188,7 +185,7 @@ async fn shutdown_with_the_database_unreachable_waits_a_bounded_time_and_reports
 
 #[tokio::test]
 async fn dropping_the_audit_handle_keeps_the_writer_running_under_the_app() {
-    let db = TestDb::new("writer_handle_dropped").await;
+    let db = fresh_db!().await;
     let audit = Audit::builder(db.pool.clone())
         .settings(fast_settings())
         .start()
@@ -198,7 +195,7 @@ async fn dropping_the_audit_handle_keeps_the_writer_running_under_the_app() {
         .route("/echo", post(echo))
         .layer(audit.layer());
     drop(audit);
-    let base = serve(app).await;
+    let base = format!("http://{}", serve(app).await);
     let client = reqwest::Client::new();
     for _ in 0..3 {
         let reply = client

@@ -84,8 +84,8 @@ pub struct LogArgs {
     /// Only INSERT, UPDATE, DELETE or TRUNCATE.
     #[arg(long)]
     pub operation: Option<String>,
-    /// Only changes since this time: RFC 3339 (2026-01-31T10:00:00Z), a date (2026-01-31), or
-    /// an age such as 30m, 2h, 7d.
+    /// Only changes since this time: RFC 3339 (2026-01-31T10:00:00Z), a UTC time
+    /// (2026-01-31T10:00), a date (2026-01-31), or an age such as 30m, 2h, 7d.
     #[arg(long)]
     pub since: Option<String>,
     /// At most this many rows, newest first.

@@ -1,9 +1,6 @@
 //! The `pg-audit` command as a user runs it: real processes against a real PostgreSQL.
 
-#[path = "../../tests/common/mod.rs"]
-mod common;
-
-use common::TestDb;
+use pg_audit_testing::{fresh_db, TestDb};
 use std::process::{Command, Output};
 
 fn pg_audit(db: &TestDb, args: &[&str]) -> Output {
@@ -24,7 +21,7 @@ fn text(output: &Output) -> String {
 
 #[tokio::test]
 async fn migrate_attach_status_and_sql_work_end_to_end() {
-    let db = TestDb::new("cli_flow").await;
+    let db = fresh_db!().await;
     db.exec("CREATE TABLE orders (id int PRIMARY KEY); CREATE TABLE logs_raw (v text); CREATE TABLE archive (id int PRIMARY KEY);").await;
     let out = pg_audit(&db, &["migrate"]);
     assert!(out.status.success(), "{}", text(&out));
@@ -95,7 +92,7 @@ async fn migrate_attach_status_and_sql_work_end_to_end() {
 
 #[tokio::test]
 async fn two_processes_migrating_at_once_apply_the_migration_once() {
-    let db = TestDb::new("cli_race").await;
+    let db = fresh_db!().await;
     db.exec("CREATE TABLE orders (id int PRIMARY KEY)").await;
     let spawn = || {
         Command::new(env!("CARGO_BIN_EXE_pg-audit"))
@@ -128,7 +125,7 @@ async fn two_processes_migrating_at_once_apply_the_migration_once() {
 
 #[tokio::test]
 async fn errors_are_one_clear_line_and_a_failure_exit() {
-    let db = TestDb::new("cli_errors").await;
+    let db = fresh_db!().await;
     db.exec("CREATE TABLE orders (id int PRIMARY KEY)").await;
     let out = pg_audit(&db, &["status"]);
     assert!(!out.status.success());
@@ -190,7 +187,7 @@ async fn errors_are_one_clear_line_and_a_failure_exit() {
 
 #[tokio::test]
 async fn a_role_without_privileges_gets_a_permission_error_naming_what_is_missing() {
-    let db = TestDb::new("cli_priv").await;
+    let db = fresh_db!().await;
     db.exec("CREATE TABLE orders (id int PRIMARY KEY)").await;
     assert!(pg_audit(&db, &["migrate"]).status.success());
     let role = format!("{}_ro", db.name);
@@ -208,9 +205,10 @@ async fn a_role_without_privileges_gets_a_permission_error_naming_what_is_missin
         "{message}"
     );
     drop(db);
-    let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&common::database_url())
-        .await
-        .unwrap();
+    let mut admin =
+        <sqlx::PgConnection as sqlx::Connection>::connect(&pg_audit_testing::database_url())
+            .await
+            .unwrap();
     sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
         "DROP ROLE IF EXISTS \"{role}\""
     )))
@@ -221,7 +219,7 @@ async fn a_role_without_privileges_gets_a_permission_error_naming_what_is_missin
 
 #[tokio::test]
 async fn log_filters_by_table_record_request_user_operation_and_time() {
-    let db = TestDb::new("cli_log").await;
+    let db = fresh_db!().await;
     db.exec("CREATE TABLE orders (id int PRIMARY KEY, total int); CREATE TABLE other (id int PRIMARY KEY);").await;
     assert!(pg_audit(&db, &["migrate"]).status.success());
     db.exec(
@@ -260,6 +258,9 @@ async fn log_filters_by_table_record_request_user_operation_and_time() {
     assert_eq!(deletes[0]["old_data"]["total"], serde_json::json!(20));
     assert_eq!(lines(&["--since", "1h"]).len(), 5);
     assert_eq!(lines(&["--since", "2999-01-01"]).len(), 0);
+    // Times without an offset, as the viewer's form sends them, are read as UTC.
+    assert_eq!(lines(&["--since", "2000-01-01T00:00"]).len(), 5);
+    assert_eq!(lines(&["--since", "2999-01-01 09:30"]).len(), 0);
     let newest = lines(&["--limit", "1"]);
     assert_eq!(newest.len(), 1);
     assert_eq!(newest[0]["table_name"], serde_json::json!("other"));

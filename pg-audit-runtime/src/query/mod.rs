@@ -26,11 +26,13 @@
 
 mod filter;
 mod rows;
+mod time;
 
 pub use filter::{
     ApiLogFilter, AuditLogFilter, Operation, StatusClass, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE,
 };
 pub use rows::{ApiLogEntry, AuditLogEntry};
+pub use time::{TimeBound, TimeBoundError};
 
 use crate::error::{Error, Result};
 use crate::names::check_identifier;

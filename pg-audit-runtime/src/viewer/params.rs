@@ -2,8 +2,10 @@
 //! wins, blank means unset), checked strictly (a malformed value is an error the page
 //! shows), and written back into links that keep every filter.
 
-use crate::query::{ApiLogFilter, AuditLogFilter, Operation, StatusClass, DEFAULT_PAGE_SIZE};
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use crate::query::{
+    ApiLogFilter, AuditLogFilter, Operation, StatusClass, TimeBound, DEFAULT_PAGE_SIZE,
+};
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 /// Decoded `key=value` pairs of a query string.
@@ -73,11 +75,13 @@ struct Window {
 impl Window {
     /// Reads the form's `since`, `until` and `limit` as typed, and the cursors; also reports
     /// any value holding a NUL, which no stored text can equal.
+    /// An age (`2h`) counts back from now.
     fn read(params: &Params, [since, until, limit]: [&str; 3], problems: &mut Problems) -> Window {
         params.nul_problems(problems);
+        let now = Utc::now();
         Window {
-            since: some(since).and_then(|t| problems.check(parse_time("since", &t))),
-            until: some(until).and_then(|t| problems.check(parse_time("until", &t))),
+            since: some(since).and_then(|t| problems.check(parse_time("since", &t, now))),
+            until: some(until).and_then(|t| problems.check(parse_time("until", &t, now))),
             before_id: params
                 .get(BEFORE)
                 .and_then(|t| problems.check(parse_id("before", t))),
@@ -91,26 +95,10 @@ impl Window {
     }
 }
 
-fn parse_time(label: &str, text: &str) -> Result<DateTime<Utc>, String> {
-    if let Ok(at) = DateTime::parse_from_rfc3339(text) {
-        return Ok(at.with_timezone(&Utc));
-    }
-    for format in [
-        "%Y-%m-%dT%H:%M",
-        "%Y-%m-%dT%H:%M:%S",
-        "%Y-%m-%dT%H:%M:%S%.f",
-        "%Y-%m-%d %H:%M",
-        "%Y-%m-%d %H:%M:%S",
-    ] {
-        if let Ok(at) = NaiveDateTime::parse_from_str(text, format) {
-            return Ok(at.and_utc());
-        }
-    }
-    NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .ok()
-        .and_then(|day| day.and_hms_opt(0, 0, 0))
-        .map(|at| at.and_utc())
-        .ok_or_else(|| format!("{label}: `{text}` is not a time; write 2026-01-31T09:30 (UTC) or an RFC 3339 timestamp"))
+fn parse_time(label: &str, text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
+    text.parse::<TimeBound>()
+        .and_then(|bound| bound.resolve(now))
+        .map_err(|error| format!("{label}: {error}"))
 }
 
 fn parse_uuid(label: &str, text: &str) -> Result<Uuid, String> {
@@ -384,14 +372,15 @@ mod tests {
 
     #[test]
     fn browser_times_are_read_as_utc() {
-        let at = parse_time("since", "2026-01-31T09:30").unwrap();
+        let now = Utc::now();
+        let at = parse_time("since", "2026-01-31T09:30", now).unwrap();
         assert_eq!(at.to_rfc3339(), "2026-01-31T09:30:00+00:00");
         assert_eq!(
-            parse_time("since", "2026-01-31T10:30:00+01:00").unwrap(),
+            parse_time("since", "2026-01-31T10:30:00+01:00", now).unwrap(),
             at
         );
         assert_eq!(
-            parse_time("until", "2026-02-01").unwrap().to_rfc3339(),
+            parse_time("until", "2026-02-01", now).unwrap().to_rfc3339(),
             "2026-02-01T00:00:00+00:00"
         );
     }

@@ -1,23 +1,30 @@
-//! Shared by the integration tests: a fresh PostgreSQL database per test, made from
-//! `DATABASE_URL` (default in `.cargo/config.toml`) and dropped when the test ends.
-#![allow(dead_code)] // each test binary uses its own part of this module
+//! A fresh PostgreSQL database per test, made on the server of `DATABASE_URL` (default in
+//! `.cargo/config.toml`) and dropped when the test ends.
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection, PgConnection, PgPool};
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-/// The server every test talks to.
+/// The longest name a test database gets: PostgreSQL's 63 bytes, less room for a suffix
+/// a test adds to name a role after its database (`<db>_ro`).
+const NAME_BYTES: usize = 56;
+/// Hex digits of the hash that keeps names unique across tests, processes and calls.
+const HASH_DIGITS: usize = 12;
+const PREFIX: &str = "pgat_";
+
+/// The server every test talks to: `DATABASE_URL`, or the local default.
 pub fn database_url() -> String {
     std::env::var("DATABASE_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
-/// A database that exists for one test.
+/// A database that exists for one test and is dropped (`WITH (FORCE)`) with this value.
 pub struct TestDb {
-    /// Its name.
+    /// Its name: `pgat_`, the tail of the test's path, and a hash unique to this call.
     pub name: String,
-    /// Connection options pointing at it (superuser, as in DATABASE_URL).
+    /// Connection options pointing at it (superuser, as in `DATABASE_URL`).
     pub options: PgConnectOptions,
     /// A pool on it.
     pub pool: PgPool,
@@ -49,32 +56,49 @@ fn redact(url: &str) -> String {
     }
 }
 
+/// A database name for the test at `path` (`crate::module::function`): readable (the end
+/// of the path, which names the test) and unique (a hash of the whole path, the process and
+/// a per-process counter, so parallel tests, repeated calls in one test and other test
+/// processes on the same server never meet), within [`NAME_BYTES`].
+fn database_name(path: &str) -> String {
+    static CALLS: AtomicU32 = AtomicU32::new(0);
+    let mut hasher = DefaultHasher::new();
+    (
+        path,
+        std::process::id(),
+        CALLS.fetch_add(1, Ordering::Relaxed),
+    )
+        .hash(&mut hasher);
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0)
+        .hash(&mut hasher);
+    let hash = format!("{:016x}", hasher.finish());
+    let readable: Vec<char> = path
+        .replace("::", "_")
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let room = NAME_BYTES - PREFIX.len() - 1 - HASH_DIGITS;
+    let tail: String = readable[readable.len().saturating_sub(room)..]
+        .iter()
+        .collect();
+    format!("{PREFIX}{tail}_{}", &hash[..HASH_DIGITS])
+}
+
 impl TestDb {
-    /// Creates a fresh, empty database named after the test.
-    pub async fn new(label: &str) -> TestDb {
-        static COUNTER: AtomicU32 = AtomicU32::new(0);
-        let unique = format!(
-            "{}_{}_{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.subsec_nanos())
-                .unwrap_or(0)
-        );
-        let clean: String = label
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() {
-                    c.to_ascii_lowercase()
-                } else {
-                    '_'
-                }
-            })
-            .collect();
-        let mut name = format!("pgat_{clean}");
-        name.truncate(40);
-        let name = format!("{name}_{unique}");
+    /// Creates a fresh, empty database for the test at `path` (its module path and function
+    /// name; [`fresh_db!`](crate::fresh_db) passes it). Panics, saying how to start one, when
+    /// no server answers.
+    pub async fn new(path: &str) -> TestDb {
+        let name = database_name(path);
         let mut admin = admin_connection().await;
         sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
             .execute(&mut admin)
@@ -145,5 +169,45 @@ impl Drop for TestDb {
             })
         })
         .join();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_fit_postgresql_and_keep_the_test_name() {
+        let long = "viewer_pages::every_changes_filter_selects_exactly_its_rows_and_then_some";
+        let name = database_name(long);
+        assert!(name.len() <= NAME_BYTES && NAME_BYTES + 3 <= 63, "{name}");
+        assert!(name.starts_with("pgat_"), "{name}");
+        assert!(name.contains("exactly_its_rows_and_then_some"), "{name}");
+        let short = database_name("a::b");
+        assert!(short.starts_with("pgat_a_b_"), "{short}");
+        assert_eq!(short.len(), "pgat_a_b_".len() + HASH_DIGITS, "{short}");
+    }
+
+    #[test]
+    fn two_calls_for_one_test_get_two_databases() {
+        assert_ne!(database_name("t::same"), database_name("t::same"));
+    }
+
+    #[test]
+    fn the_macro_names_the_calling_function() {
+        fn here() {}
+        assert_eq!(
+            crate::__function_path(here),
+            "pg_audit_testing::db::tests::the_macro_names_the_calling_function"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_macro_names_the_calling_async_test_too() {
+        fn here() {}
+        assert_eq!(
+            crate::__function_path(here),
+            "pg_audit_testing::db::tests::the_macro_names_the_calling_async_test_too"
+        );
     }
 }

@@ -1,31 +1,10 @@
-//! Shared by the HTTP tests: a real axum server on an ephemeral port (with `ConnectInfo`),
-//! a TCP proxy to PostgreSQL that a test can cut and restore, and a raw HTTP/1.1 client for
-//! requests reqwest does not make (chunked uploads).
-#![allow(dead_code)] // each test binary uses its own part of this module
+//! A TCP proxy to PostgreSQL that a test cuts and restores, and a wait for what it causes.
 
-use axum::Router;
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::AbortHandle;
-
-/// Serves `app` on 127.0.0.1 with an ephemeral port; returns its base URL.
-pub async fn serve(app: Router) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("local addr");
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .ok();
-    });
-    format!("http://{addr}")
-}
 
 /// A TCP proxy on 127.0.0.1:0 forwarding to PostgreSQL, which a test cuts (every open
 /// connection dropped, new ones closed at once) and restores.
@@ -37,7 +16,7 @@ pub struct Proxy {
 }
 
 impl Proxy {
-    /// Starts a proxy to the server of `DATABASE_URL` (127.0.0.1:5432 by default).
+    /// Starts a proxy to `upstream` (`host:port`, such as the server of `DATABASE_URL`).
     pub async fn start(upstream: String) -> Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
         let port = listener.local_addr().expect("proxy addr").port();
@@ -98,37 +77,4 @@ where
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-}
-
-/// Sends `POST path` with a chunked body of `total` bytes in `chunk`-byte pieces over a raw
-/// connection and returns the whole response (head and body) as text.
-pub async fn post_chunked(base: &str, path: &str, total: usize, chunk: usize) -> String {
-    let addr = base.trim_start_matches("http://");
-    let mut stream = TcpStream::connect(addr).await.expect("connect");
-    let head = format!(
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nTransfer-Encoding: chunked\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n"
-    );
-    stream.write_all(head.as_bytes()).await.expect("write head");
-    let piece = vec![b'a'; chunk];
-    let mut sent = 0;
-    while sent < total {
-        let n = chunk.min(total - sent);
-        stream
-            .write_all(format!("{n:x}\r\n").as_bytes())
-            .await
-            .expect("write chunk size");
-        stream.write_all(&piece[..n]).await.expect("write chunk");
-        stream.write_all(b"\r\n").await.expect("write chunk end");
-        sent += n;
-    }
-    stream
-        .write_all(b"0\r\n\r\n")
-        .await
-        .expect("write last chunk");
-    let mut response = Vec::new();
-    stream
-        .read_to_end(&mut response)
-        .await
-        .expect("read response");
-    String::from_utf8_lossy(&response).into_owned()
 }
