@@ -2,8 +2,8 @@
 //! with a lock timeout, idempotent, and remembered exclusions.
 
 use pg_audit::{
-    attach, migrate, status, ActionKind, AttachOptions, Error, SchemaSettings, TablePattern, TableRules,
-    TableState, Tables,
+    attach, migrate, status, ActionKind, AttachOptions, Error, SchemaSettings, TablePattern,
+    TableRules, TableState, Tables,
 };
 use pg_audit_testing::{fresh_db, public_rules, TestDb};
 use std::time::{Duration, Instant};

@@ -75,7 +75,9 @@ async fn zero_removes_everything_of_ours_and_keeps_application_data() {
         .unwrap();
     db.exec("INSERT INTO orders VALUES (1, 'kept'); INSERT INTO nokey VALUES ('kept');")
         .await;
-    let report = migrate_zero(&db.pool, &SchemaSettings::default()).await.unwrap();
+    let report = migrate_zero(&db.pool, &SchemaSettings::default())
+        .await
+        .unwrap();
     assert_eq!(report.reverted, vec![(1, "audit_tables".to_string())]);
     assert!(report.schema_dropped);
     assert_eq!(
@@ -119,7 +121,9 @@ async fn zero_keeps_a_schema_that_existed_before_or_holds_other_objects() {
     migrate(&db.pool, &SchemaSettings::default(), &public_rules())
         .await
         .unwrap();
-    let report = migrate_zero(&db.pool, &SchemaSettings::default()).await.unwrap();
+    let report = migrate_zero(&db.pool, &SchemaSettings::default())
+        .await
+        .unwrap();
     assert!(!report.schema_dropped);
     assert_eq!(count(&db, "SELECT count(*) FROM audit.notes").await, 1);
     assert_eq!(count(&db, "SELECT count(*) FROM pg_class WHERE relnamespace = 'audit'::regnamespace AND relname LIKE 'pg_audit%'").await, 0);

@@ -2,12 +2,12 @@
 //! schema, attaches triggers to the declared tables, starts the API-log writer and hands out
 //! the [`AuditLayer`].
 
-use crate::schema::attach::{attach, AttachOptions};
 use crate::config::{TableRules, Tables};
-use crate::settings::Settings;
 use crate::error::Result;
 use crate::layer::{AuditLayer, LayerConfig};
+use crate::schema::attach::{attach, AttachOptions};
 use crate::schema::migrate::migrate;
+use crate::settings::Settings;
 use crate::writer::{Writer, WriterConfig, WriterStats};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
@@ -229,7 +229,12 @@ impl AuditBuilder {
         .await?;
         let attempt_timeout = self.settings.writer.attempt_timeout;
         let writer_pool = self.writer_pool.unwrap_or_else(|| {
-            side_pool(&self.pool, "pg-audit writer", WRITER_POOL_SIZE, attempt_timeout)
+            side_pool(
+                &self.pool,
+                "pg-audit writer",
+                WRITER_POOL_SIZE,
+                attempt_timeout,
+            )
         });
         let reader_pool = side_pool(
             &self.pool,
@@ -248,7 +253,10 @@ impl AuditBuilder {
                 flush_interval: self.settings.writer.flush_interval,
             },
         );
-        let layer = Arc::new(LayerConfig::new(&self.settings.layer, writer.handle.clone()));
+        let layer = Arc::new(LayerConfig::new(
+            &self.settings.layer,
+            writer.handle.clone(),
+        ));
         Ok(Audit {
             inner: Arc::new(AuditInner {
                 pool: self.pool,

@@ -2,8 +2,8 @@
 //! columns, exclusions).
 
 use crate::error::Result;
-use crate::settings::SchemaSettings;
 use crate::names::{check_identifier, TablePattern};
+use crate::settings::SchemaSettings;
 
 /// Migration-history tables of Rust's migration tools, never audited (like django-pg-audit's
 /// `django_*` and `auth_*` tables).
@@ -154,7 +154,11 @@ impl TableRules {
         }
         Ok(TableRules {
             schemas: tables.schemas().iter().map(|s| s.to_string()).collect(),
-            exclude: tables.exclude().iter().map(pattern).collect::<Result<_>>()?,
+            exclude: tables
+                .exclude()
+                .iter()
+                .map(pattern)
+                .collect::<Result<_>>()?,
             mask: columns(tables.mask())?,
             ignore: columns(tables.ignore())?,
         })

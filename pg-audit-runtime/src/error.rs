@@ -36,7 +36,9 @@ pub enum Error {
         reason: String,
     },
     /// The audit schema has not been migrated: its audit tables do not exist.
-    #[error("invalid audit schema: {schema}.pg_audit_log does not exist: run `pg-audit migrate` first")]
+    #[error(
+        "invalid audit schema: {schema}.pg_audit_log does not exist: run `pg-audit migrate` first"
+    )]
     NotMigrated {
         /// The audit schema that was looked in.
         schema: String,

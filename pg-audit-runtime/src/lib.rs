@@ -47,14 +47,14 @@ mod settings;
 mod text_table;
 pub use text_table::TextTable;
 pub mod sql;
-pub use sql::Sql;
 pub use config::{TableRef, TableRules, Tables, MIGRATION_HISTORY_TABLES};
 pub use connect::connect;
 pub use error::{Error, Result};
+pub use names::{QualifiedName, TablePattern};
 pub use settings::{
     LayerSettings, SchemaSettings, Settings, WriterSettings, DEFAULT_SENSITIVE_FIELDS,
 };
-pub use names::{QualifiedName, TablePattern};
+pub use sql::Sql;
 
 #[doc(hidden)]
 pub mod __private;

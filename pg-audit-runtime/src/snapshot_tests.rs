@@ -2,11 +2,11 @@
 //! meet, and of the migration files. A template change shows up as a reviewed diff of the
 //! generated SQL; CI never writes snapshots, so an unreviewed change fails there.
 
-use crate::schema::catalog::{Partition, TableInfo};
-use crate::settings::SchemaSettings;
-use crate::schema::migrate::migration_files;
 use crate::names::QualifiedName;
+use crate::schema::catalog::{Partition, TableInfo};
+use crate::schema::migrate::migration_files;
 use crate::schema::trigger::{render_table, TableRule};
+use crate::settings::SchemaSettings;
 
 fn table(schema: &str, name: &str, key: &[&str], columns: &[&str]) -> TableInfo {
     TableInfo {

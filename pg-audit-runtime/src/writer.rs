@@ -532,9 +532,12 @@ async fn insert_within(
     config: &WriterConfig,
     rows: &[ApiLogRow],
 ) -> Result<(), sqlx::Error> {
-    tokio::time::timeout(config.attempt_timeout, insert(pool, &config.audit_schema, rows))
-        .await
-        .unwrap_or(Err(sqlx::Error::PoolTimedOut))
+    tokio::time::timeout(
+        config.attempt_timeout,
+        insert(pool, &config.audit_schema, rows),
+    )
+    .await
+    .unwrap_or(Err(sqlx::Error::PoolTimedOut))
 }
 
 /// Whether the error is PostgreSQL refusing the data itself — a data exception (class 22),

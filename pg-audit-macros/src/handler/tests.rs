@@ -116,7 +116,10 @@ fn misuse_is_reported() {
 #[test]
 fn an_operator_expression_is_borrowed_whole() {
     let out = pretty(
-        quote!(user = first + "-admin", context(total = 2 * 21, tenant = auth.tenant)),
+        quote!(
+            user = first + "-admin",
+            context(total = 2 * 21, tenant = auth.tenant)
+        ),
         quote!(
             async fn f() {}
         ),

@@ -152,7 +152,10 @@ impl FromStr for StatusClass {
             .into_iter()
             .find(|class| class.as_str().eq_ignore_ascii_case(text) || class.as_str()[..1] == *text)
             .ok_or_else(|| {
-                crate::error::Error::invalid("status class", "expected one of 1xx, 2xx, 3xx, 4xx, 5xx")
+                crate::error::Error::invalid(
+                    "status class",
+                    "expected one of 1xx, 2xx, 3xx, 4xx, 5xx",
+                )
             })
     }
 }

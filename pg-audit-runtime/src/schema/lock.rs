@@ -1,8 +1,8 @@
 //! The lock every migrate and attach run takes: bounded lock waits, and one run at a time
 //! per audit schema across processes and replicas.
 
-use crate::settings::SchemaSettings;
 use crate::error::Result;
+use crate::settings::SchemaSettings;
 use crate::sql::templates::{MigrationsLock, SetLockTimeout};
 use sqlx::PgConnection;
 

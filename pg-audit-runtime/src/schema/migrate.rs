@@ -2,18 +2,18 @@
 //! serialized by an advisory lock so several replicas can run them at once, reversible to
 //! zero, and exportable as plain SQL files.
 
-use crate::schema::attach::{self, AttachOptions, AttachPlan};
 use crate::config::TableRules;
-use crate::settings::SchemaSettings;
 use crate::error::{Error, Result};
+use crate::schema::attach::{self, AttachOptions, AttachPlan};
 use crate::schema::lock;
+use crate::schema::trigger;
+use crate::settings::SchemaSettings;
 use crate::sql::templates::{
     AppendOnlyGuardBody, DropSchema, Migration0001Down, Migration0001Up, MigrationsApplied,
     MigrationsBootstrap, MigrationsRecord, MigrationsTeardown, PurgeBody, SchemaExists,
     TableExists,
 };
 use crate::sql::Sql;
-use crate::schema::trigger;
 use sqlx::{Acquire, PgConnection, PgPool};
 
 /// One migration.

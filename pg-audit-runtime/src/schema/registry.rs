@@ -2,9 +2,9 @@
 //! the `pg-audit` command re-applies exactly what the application declared.
 
 use crate::config::TableRules;
-use crate::settings::SchemaSettings;
 use crate::error::Result;
 use crate::names::{QualifiedName, TablePattern};
+use crate::settings::SchemaSettings;
 use crate::sql::templates::{
     RegistryDelete, RegistrySelect, RegistryUpsert, SettingsSelect, SettingsUpsert,
 };

@@ -3,8 +3,8 @@
 //! function: values are taken from the row's jsonb by literal keys, so renaming or dropping
 //! a column never makes the trigger raise inside the user's write.
 
-use crate::schema::catalog::{AttachedTrigger, TableInfo};
 use crate::names::QualifiedName;
+use crate::schema::catalog::{AttachedTrigger, TableInfo};
 use crate::sql::templates::{
     CreateKeyChangeTrigger, CreateRowTriggers, CreateStatementTriggers, CreateTruncateTrigger,
     DropTrigger, DropTriggerFunction, ExprChangedFields, ExprColumnChanged, ExprJsonText,

@@ -27,9 +27,9 @@ mod display;
 mod pages;
 mod params;
 
-use crate::settings::Settings;
 use crate::error::Result;
 use crate::names::check_identifier;
+use crate::settings::Settings;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
