@@ -46,7 +46,7 @@ mod names;
 mod settings;
 mod text_table;
 pub use text_table::TextTable;
-pub mod sql;
+mod sql;
 pub use config::{TableRef, TableRules, Tables, MIGRATION_HISTORY_TABLES};
 pub use connect::connect;
 pub use error::{Error, Result};
@@ -54,7 +54,7 @@ pub use names::{QualifiedName, TablePattern};
 pub use settings::{
     LayerSettings, SchemaSettings, Settings, WriterSettings, DEFAULT_SENSITIVE_FIELDS,
 };
-pub use sql::Sql;
+pub use pg_audit_sql::Sql;
 
 #[doc(hidden)]
 pub mod __private;

@@ -1,11 +1,12 @@
 //! What the database says about the tables that can be audited and the audit triggers that
 //! exist. Read once per attach or status run, never per row.
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::names::QualifiedName;
+use crate::sql::SqlQuery;
 use crate::sql::templates::{
     CatalogAuditFunctions, CatalogAuditTriggers, CatalogForeignAuditTriggers, CatalogPartitions,
-    CatalogTables,
+    CatalogTables, TableExists,
 };
 use sqlx::PgConnection;
 
@@ -165,4 +166,22 @@ pub(crate) async fn foreign_audit_triggers(
         .fetch_optional(conn)
         .await?;
     Ok(row.map(|(schema, table, other)| (QualifiedName::new(schema, table), other)))
+}
+
+/// Fails with a clear message when the audit schema has not been migrated.
+pub(crate) async fn require_migrated(conn: &mut PgConnection, schema: &str) -> Result<()> {
+    let migrated: bool = TableExists
+        .render()
+        .query_scalar()
+        .bind(schema)
+        .bind("pg_audit_log")
+        .fetch_one(conn)
+        .await?;
+    if migrated {
+        Ok(())
+    } else {
+        Err(Error::NotMigrated {
+            schema: schema.to_string(),
+        })
+    }
 }

@@ -5,6 +5,7 @@ use crate::config::TableRules;
 use crate::error::Result;
 use crate::names::{QualifiedName, TablePattern};
 use crate::settings::SchemaSettings;
+use crate::sql::SqlQuery;
 use crate::sql::templates::{
     RegistryDelete, RegistrySelect, RegistryUpsert, SettingsSelect, SettingsUpsert,
 };
