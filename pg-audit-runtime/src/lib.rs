@@ -8,7 +8,7 @@
 //!   [`AuditLayer`] and the API-log writer behind [`Audit`];
 //! - **reading** — the [`query`] API and the read-only [`viewer`];
 //! - **foundation** — SQL templates, identifiers, settings and the [`Error`] type.
-#![warn(missing_docs)]
+#![warn(missing_docs, unreachable_pub)]
 
 // Schema lifecycle.
 mod schema;

@@ -12,7 +12,7 @@ use sqlx::PgConnection;
 
 /// A table that can be audited, as the catalog describes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TableInfo {
+pub(crate) struct TableInfo {
     /// The table.
     pub name: QualifiedName,
     /// Whether it is a partitioned table (its partitions are audited through it).
@@ -27,7 +27,7 @@ pub struct TableInfo {
 
 /// One partition of a partitioned table.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Partition {
+pub(crate) struct Partition {
     /// The partition.
     pub name: QualifiedName,
     /// Whether it holds rows itself (not partitioned further).
@@ -36,7 +36,7 @@ pub struct Partition {
 
 /// An audit trigger present on a table.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AttachedTrigger {
+pub(crate) struct AttachedTrigger {
     /// The table it is on.
     pub table: QualifiedName,
     /// Its name.

@@ -103,7 +103,7 @@ pub(crate) async fn save(
     .bind(&entry.schema_name)
     .bind(&entry.table_name)
     .bind(entry.excluded)
-    .bind(&entry.excluded_by)
+    .bind(entry.excluded_by)
     .bind(&entry.masked_columns)
     .bind(&entry.ignored_columns)
     .bind(&entry.definition_hash)
