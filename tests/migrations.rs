@@ -2,7 +2,7 @@
 //! touching application data, and exportable as plain SQL.
 
 use pg_audit::{migrate, migrate_zero, migration_files, SchemaSettings};
-use pg_audit_testing::{fresh_db, public_rules, TestDb};
+use pg_audit_testing::{fresh_db, public_rules, CapturedEvents, TestDb};
 use sqlx::postgres::PgPoolOptions;
 
 async fn count(db: &TestDb, sql: &'static str) -> i64 {
@@ -217,4 +217,91 @@ async fn invalid_settings_are_refused_before_any_sql_runs() {
         .await,
         0
     );
+}
+
+async fn recorded_checksum(db: &TestDb) -> String {
+    sqlx::query_scalar("SELECT checksum FROM audit.pg_audit_migrations WHERE version = 1")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn flipping_track_db_users_leaves_the_migrations_and_their_checksums_alone() {
+    let db = fresh_db!().await;
+    let off = SchemaSettings::default();
+    let on = SchemaSettings {
+        track_db_users: true,
+        ..SchemaSettings::default()
+    };
+    migrate(&db.pool, &off, &public_rules()).await.unwrap();
+    let before = recorded_checksum(&db).await;
+    let (events, _guard) = CapturedEvents::start();
+    let again = migrate(&db.pool, &on, &public_rules()).await.unwrap();
+    assert!(again.applied.is_empty());
+    assert_eq!(events.warnings(), Vec::<String>::new());
+    assert_eq!(recorded_checksum(&db).await, before);
+    assert_eq!(
+        migration_files(&off).unwrap(),
+        migration_files(&on).unwrap()
+    );
+}
+
+#[tokio::test]
+async fn a_schema_migrated_by_release_0_1_is_brought_up_to_date_without_a_warning() {
+    let db = fresh_db!().await;
+    migrate(&db.pool, &SchemaSettings::default(), &public_rules())
+        .await
+        .unwrap();
+    let current = recorded_checksum(&db).await;
+    // What release 0.1 recorded for migration 1 with the default settings: its text then
+    // held the context functions too.
+    db.exec("UPDATE audit.pg_audit_migrations SET checksum = '27c0f4d14c0c845f' WHERE version = 1")
+        .await;
+    let (events, _guard) = CapturedEvents::start();
+    migrate(&db.pool, &SchemaSettings::default(), &public_rules())
+        .await
+        .unwrap();
+    assert_eq!(events.warnings(), Vec::<String>::new());
+    assert_eq!(recorded_checksum(&db).await, current);
+}
+
+#[tokio::test]
+async fn an_applied_migration_whose_text_changed_is_warned_about() {
+    let db = fresh_db!().await;
+    migrate(&db.pool, &SchemaSettings::default(), &public_rules())
+        .await
+        .unwrap();
+    db.exec("UPDATE audit.pg_audit_migrations SET checksum = '0000000000000000' WHERE version = 1")
+        .await;
+    let (events, _guard) = CapturedEvents::start();
+    migrate(&db.pool, &SchemaSettings::default(), &public_rules())
+        .await
+        .unwrap();
+    let warnings = events.warnings();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].contains("migration changed since it was applied"),
+        "{warnings:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_context_functions_come_with_attach_after_the_exported_migration_files() {
+    let db = fresh_db!().await;
+    db.exec("CREATE TABLE orders (id int PRIMARY KEY)").await;
+    for (name, sql) in migration_files(&SchemaSettings::default()).unwrap() {
+        if name.ends_with(".up.sql") {
+            db.exec(sql.as_str()).await;
+        }
+    }
+    let context = "SELECT count(*) FROM pg_proc WHERE pronamespace = 'audit'::regnamespace AND proname = 'pg_audit_context'";
+    assert_eq!(count(&db, context).await, 0);
+    let attach = pg_audit::attach_sql(&db.pool, &SchemaSettings::default(), &public_rules())
+        .await
+        .unwrap();
+    db.exec(attach.as_str()).await;
+    assert_eq!(count(&db, context).await, 1);
+    db.exec("INSERT INTO orders VALUES (1)").await;
+    assert_eq!(count(&db, "SELECT count(*) FROM audit.pg_audit_log").await, 1);
 }

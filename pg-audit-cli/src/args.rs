@@ -7,7 +7,7 @@ use std::path::PathBuf;
 /// report status, export the SQL and read the audit log.
 #[derive(Debug, Parser)]
 #[command(name = "pg-audit", version)]
-pub struct Cli {
+pub(crate) struct Cli {
     /// PostgreSQL URL, e.g. postgres://user@host:5432/db.
     #[arg(long, env = "DATABASE_URL", hide_env_values = true, global = true)]
     pub database_url: Option<String>,
@@ -21,7 +21,7 @@ pub struct Cli {
 
 /// The verbs.
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Apply pending migrations (the first one attaches every eligible table).
     Migrate {
         /// Revert every migration: drop all audit triggers, functions and tables.
@@ -48,7 +48,7 @@ pub enum Command {
 
 /// `pg-audit attach` flags (django-pg-audit's, plus --include and --schema).
 #[derive(Debug, Args)]
-pub struct AttachArgs {
+pub(crate) struct AttachArgs {
     /// Show the plan without changing anything.
     #[arg(long)]
     pub dry_run: bool,
@@ -68,7 +68,7 @@ pub struct AttachArgs {
 
 /// `pg-audit log` filters.
 #[derive(Debug, Args)]
-pub struct LogArgs {
+pub(crate) struct LogArgs {
     /// Only this table (table or schema.table).
     #[arg(long)]
     pub table: Option<String>,

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 /// Why `pg-audit` stopped; printed as one line.
 #[derive(Debug, thiserror::Error)]
-pub enum CliError {
+pub(crate) enum CliError {
     /// What the runtime reported (connection, privileges, invalid names, …).
     #[error(transparent)]
     Runtime(#[from] pg_audit_runtime::Error),
@@ -24,4 +24,4 @@ pub enum CliError {
 }
 
 /// The result of the command's functions.
-pub type CliResult<T> = Result<T, CliError>;
+pub(crate) type CliResult<T> = Result<T, CliError>;

@@ -6,7 +6,7 @@ use pg_audit_runtime::query::{self, AuditLogEntry, AuditLogFilter, Operation, Ti
 use pg_audit_runtime::{Error, Result, TablePattern, TextTable};
 use sqlx::PgPool;
 
-pub async fn run(pool: &PgPool, audit_schema: &str, args: LogArgs) -> Result<()> {
+pub(crate) async fn run(pool: &PgPool, audit_schema: &str, args: LogArgs) -> Result<()> {
     let filter = filter_of(&args, Utc::now())?;
     let page = query::audit_log(pool, audit_schema, &filter).await?;
     if args.json {

@@ -1,6 +1,7 @@
 //! The `pg-audit` command: migrate the audit schema, attach triggers, report status, export
 //! SQL and read the audit log. It parses arguments and calls the runtime; it has no SQL of
 //! its own.
+#![warn(unreachable_pub)]
 
 mod args;
 mod error;

@@ -9,7 +9,7 @@ use pg_audit_runtime::{
 use sqlx::PgPool;
 use std::path::Path;
 
-pub async fn run(cli: Cli) -> CliResult<()> {
+pub(crate) async fn run(cli: Cli) -> CliResult<()> {
     let settings = SchemaSettings {
         audit_schema: cli.audit_schema.clone(),
         ..SchemaSettings::default()

@@ -4,6 +4,7 @@
 //! Each macro is split by phase, as in thiserror: parsing into plain data (`ast`/`attr`),
 //! validation with errors spanned at the token the user wrote (`valid`), and code generation
 //! (`expand`).
+#![warn(unreachable_pub)]
 
 mod handler;
 mod tables;

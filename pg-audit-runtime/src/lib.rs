@@ -8,7 +8,7 @@
 //!   [`AuditLayer`] and the API-log writer behind [`Audit`];
 //! - **reading** — the [`query`] API and the read-only [`viewer`];
 //! - **foundation** — SQL templates, identifiers, settings and the [`Error`] type.
-#![warn(missing_docs)]
+#![warn(missing_docs, unreachable_pub)]
 
 // Schema lifecycle.
 mod schema;
@@ -46,7 +46,7 @@ mod names;
 mod settings;
 mod text_table;
 pub use text_table::TextTable;
-pub mod sql;
+mod sql;
 pub use config::{TableRef, TableRules, Tables, MIGRATION_HISTORY_TABLES};
 pub use connect::connect;
 pub use error::{Error, Result};
@@ -54,7 +54,7 @@ pub use names::{QualifiedName, TablePattern};
 pub use settings::{
     LayerSettings, SchemaSettings, Settings, WriterSettings, DEFAULT_SENSITIVE_FIELDS,
 };
-pub use sql::Sql;
+pub use pg_audit_sql::Sql;
 
 #[doc(hidden)]
 pub mod __private;

@@ -3,7 +3,7 @@
 //! into them with known values ([`create_audit_tables`], [`Change`], [`Request`],
 //! [`FiveChanges`]), a router served on a real socket ([`serve`]), one HTTP client for
 //! pages ([`get`], [`send`], [`Reply`]), and a TCP proxy to PostgreSQL a test can cut
-//! ([`Proxy`]).
+//! ([`Proxy`]), and the `tracing` events a test wants to see ([`CapturedEvents`]).
 //!
 //! This crate is a dev-dependency only (`publish = false`); no library crate depends on it.
 //!
@@ -17,14 +17,16 @@
 //! # }
 //! ```
 
-#![warn(missing_docs)]
+#![warn(missing_docs, unreachable_pub)]
 
 mod db;
+mod events;
 mod fixture;
 mod http;
 mod proxy;
 
 pub use db::{database_url, TestDb};
+pub use events::CapturedEvents;
 pub use fixture::{
     create_audit_tables, epoch, public_rules, write_change, write_request, Change, FiveChanges,
     Request, SCHEMA,

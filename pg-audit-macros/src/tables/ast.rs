@@ -42,14 +42,14 @@ pub(crate) struct TableName {
 }
 
 impl TableName {
-    pub fn key(&self) -> (Option<&str>, &str) {
+    pub(super) fn key(&self) -> (Option<&str>, &str) {
         (
             self.schema.as_ref().map(|s| s.value.as_str()),
             self.table.value.as_str(),
         )
     }
 
-    pub fn display(&self) -> String {
+    pub(super) fn display(&self) -> String {
         match &self.schema {
             Some(schema) => format!("{}.{}", schema.value, self.table.value),
             None => self.table.value.clone(),
@@ -148,7 +148,7 @@ pub(crate) enum Entry {
 }
 
 impl Entry {
-    pub fn key(&self) -> &Ident {
+    pub(super) fn key(&self) -> &Ident {
         match self {
             Entry::Schemas(k, _)
             | Entry::Exclude(k, _)

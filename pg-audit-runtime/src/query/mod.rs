@@ -36,6 +36,7 @@ pub use time::{TimeBound, TimeBoundError};
 
 use crate::error::{Error, Result};
 use crate::names::check_identifier;
+use crate::sql::SqlQuery;
 use crate::sql::templates::{QueryApiLog, QueryAuditLog};
 use crate::sql::Sql;
 use chrono::{DateTime, Utc};

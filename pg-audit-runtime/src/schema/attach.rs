@@ -9,8 +9,9 @@ use crate::names::{display_ident, QualifiedName, TablePattern};
 use crate::schema::catalog::{self, AttachedTrigger, TableInfo};
 use crate::schema::registry::{self, DeclaredSettings, ExcludedBy, RegistryEntry};
 use crate::schema::trigger::{self, TableRule};
-use crate::schema::{lock, migrate};
+use crate::schema::lock;
 use crate::settings::SchemaSettings;
+use crate::sql::SqlQuery;
 use crate::sql::templates::ContextFunctions;
 use crate::sql::Sql;
 use crate::text_table::TextTable;
@@ -279,7 +280,7 @@ pub async fn attach(
     settings.validate()?;
     let mut tx = pool.begin().await?;
     lock::acquire(&mut tx, settings).await?;
-    migrate::require_migrated(&mut tx, &settings.audit_schema).await?;
+    catalog::require_migrated(&mut tx, &settings.audit_schema).await?;
     let work = plan(&mut tx, settings, rules, options).await?;
     if options.dry_run {
         tx.rollback().await?;
@@ -613,7 +614,7 @@ pub async fn attach_sql(
     let tables = catalog::load_tables(&mut conn, &schemas, &settings.audit_schema).await?;
     // Tables excluded with `attach --exclude` stay out of the export too.
     let excluded_by_command: Vec<QualifiedName> =
-        match migrate::require_migrated(&mut conn, &settings.audit_schema).await {
+        match catalog::require_migrated(&mut conn, &settings.audit_schema).await {
             Ok(()) => registry::load(&mut conn, &settings.audit_schema)
                 .await?
                 .into_iter()

@@ -1,17 +1,18 @@
 //! What the database says about the tables that can be audited and the audit triggers that
 //! exist. Read once per attach or status run, never per row.
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::names::QualifiedName;
+use crate::sql::SqlQuery;
 use crate::sql::templates::{
     CatalogAuditFunctions, CatalogAuditTriggers, CatalogForeignAuditTriggers, CatalogPartitions,
-    CatalogTables,
+    CatalogTables, TableExists,
 };
 use sqlx::PgConnection;
 
 /// A table that can be audited, as the catalog describes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TableInfo {
+pub(crate) struct TableInfo {
     /// The table.
     pub name: QualifiedName,
     /// Whether it is a partitioned table (its partitions are audited through it).
@@ -26,7 +27,7 @@ pub struct TableInfo {
 
 /// One partition of a partitioned table.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Partition {
+pub(crate) struct Partition {
     /// The partition.
     pub name: QualifiedName,
     /// Whether it holds rows itself (not partitioned further).
@@ -35,7 +36,7 @@ pub struct Partition {
 
 /// An audit trigger present on a table.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AttachedTrigger {
+pub(crate) struct AttachedTrigger {
     /// The table it is on.
     pub table: QualifiedName,
     /// Its name.
@@ -165,4 +166,22 @@ pub(crate) async fn foreign_audit_triggers(
         .fetch_optional(conn)
         .await?;
     Ok(row.map(|(schema, table, other)| (QualifiedName::new(schema, table), other)))
+}
+
+/// Fails with a clear message when the audit schema has not been migrated.
+pub(crate) async fn require_migrated(conn: &mut PgConnection, schema: &str) -> Result<()> {
+    let migrated: bool = TableExists
+        .render()
+        .query_scalar()
+        .bind(schema)
+        .bind("pg_audit_log")
+        .fetch_one(conn)
+        .await?;
+    if migrated {
+        Ok(())
+    } else {
+        Err(Error::NotMigrated {
+            schema: schema.to_string(),
+        })
+    }
 }

@@ -3,6 +3,7 @@
 
 use crate::error::Result;
 use crate::settings::SchemaSettings;
+use crate::sql::SqlQuery;
 use crate::sql::templates::{MigrationsLock, SetLockTimeout};
 use sqlx::PgConnection;
 

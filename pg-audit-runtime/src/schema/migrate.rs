@@ -8,9 +8,10 @@ use crate::schema::attach::{self, AttachOptions, AttachPlan};
 use crate::schema::lock;
 use crate::schema::trigger;
 use crate::settings::SchemaSettings;
+use crate::sql::SqlQuery;
 use crate::sql::templates::{
     AppendOnlyGuardBody, DropSchema, Migration0001Down, Migration0001Up, MigrationsApplied,
-    MigrationsBootstrap, MigrationsRecord, MigrationsTeardown, PurgeBody, SchemaExists,
+    MigrationsBootstrap, MigrationsRecord, MigrationsTeardown, MigrationsUpdateChecksum, PurgeBody, SchemaExists,
     TableExists,
 };
 use crate::sql::Sql;
@@ -33,7 +34,7 @@ const MIGRATIONS: &[Migration] = &[Migration {
 
 fn migration_0001_up(settings: &SchemaSettings) -> Sql {
     let schema = settings.audit_schema.as_str();
-    let tables = Migration0001Up {
+    Migration0001Up {
         schema,
         guard_body: &AppendOnlyGuardBody { schema }.render(),
         purge_body: &PurgeBody {
@@ -42,8 +43,29 @@ fn migration_0001_up(settings: &SchemaSettings) -> Sql {
         }
         .render(),
     }
-    .render();
-    Sql::join([tables, attach::context_functions(settings)], "\n\n")
+    .render()
+}
+
+/// The checksums migration 1 had in release 0.1, which embedded the context functions (and
+/// so the `track_db_users` setting) in its text. A schema migrated then is the same schema;
+/// its recorded checksum is brought up to date instead of warning.
+fn legacy_checksums(version: i32, settings: &SchemaSettings) -> Vec<String> {
+    if version != 1 {
+        return Vec::new();
+    }
+    [false, true]
+        .into_iter()
+        .map(|track_db_users| {
+            let then = SchemaSettings {
+                track_db_users,
+                ..settings.clone()
+            };
+            checksum(&Sql::join(
+                [migration_0001_up(settings), attach::context_functions(&then)],
+                "\n\n",
+            ))
+        })
+        .collect()
 }
 
 fn migration_0001_down(settings: &SchemaSettings) -> Sql {
@@ -127,7 +149,16 @@ pub async fn migrate(
     for migration in MIGRATIONS {
         let up = (migration.up)(settings);
         if let Some(done) = applied.iter().find(|a| a.version == migration.version) {
-            if done.checksum != checksum(&up) {
+            let sum = checksum(&up);
+            if legacy_checksums(done.version, settings).contains(&done.checksum) {
+                MigrationsUpdateChecksum { schema }
+                    .render()
+                    .query()
+                    .bind(done.version)
+                    .bind(sum)
+                    .execute(&mut *tx)
+                    .await?;
+            } else if done.checksum != sum {
                 tracing::warn!(version = done.version, name = %done.name, "pg-audit migration changed since it was applied");
             }
             continue;
@@ -228,24 +259,6 @@ async fn applied_migrations(conn: &mut PgConnection, schema: &str) -> Result<Vec
         .await?)
 }
 
-/// Fails with a clear message when the audit schema has not been migrated.
-pub(crate) async fn require_migrated(conn: &mut PgConnection, schema: &str) -> Result<()> {
-    let migrated: bool = TableExists
-        .render()
-        .query_scalar()
-        .bind(schema)
-        .bind("pg_audit_log")
-        .fetch_one(conn)
-        .await?;
-    if migrated {
-        Ok(())
-    } else {
-        Err(Error::NotMigrated {
-            schema: schema.to_string(),
-        })
-    }
-}
-
 /// The migrations as numbered plain SQL files (`0001_audit_tables.up.sql`, `….down.sql`),
 /// for teams that run migrations with another tool.
 pub fn migration_files(settings: &SchemaSettings) -> Result<Vec<(String, Sql)>> {
@@ -266,4 +279,31 @@ pub fn migration_files(settings: &SchemaSettings) -> Result<Vec<(String, Sql)>> 
         ));
     }
     Ok(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Release 0.1 recorded these for the default settings (`track_db_users` off, then on).
+    /// If a change to the context templates breaks this test, freeze the 0.1 text of those
+    /// templates for `legacy_checksums` instead of rendering the current ones.
+    #[test]
+    fn the_release_0_1_checksums_of_migration_1_are_recognized() {
+        assert_eq!(
+            legacy_checksums(1, &SchemaSettings::default()),
+            ["27c0f4d14c0c845f", "dc2c6d06819be94c"]
+        );
+        assert!(legacy_checksums(2, &SchemaSettings::default()).is_empty());
+    }
+
+    #[test]
+    fn migration_text_does_not_depend_on_track_db_users() {
+        let off = SchemaSettings::default();
+        let on = SchemaSettings {
+            track_db_users: true,
+            ..SchemaSettings::default()
+        };
+        assert_eq!(migration_0001_up(&off), migration_0001_up(&on));
+    }
 }

@@ -5,6 +5,7 @@ use crate::config::TableRules;
 use crate::error::Result;
 use crate::names::{QualifiedName, TablePattern};
 use crate::settings::SchemaSettings;
+use crate::sql::SqlQuery;
 use crate::sql::templates::{
     RegistryDelete, RegistrySelect, RegistryUpsert, SettingsSelect, SettingsUpsert,
 };
@@ -102,7 +103,7 @@ pub(crate) async fn save(
     .bind(&entry.schema_name)
     .bind(&entry.table_name)
     .bind(entry.excluded)
-    .bind(&entry.excluded_by)
+    .bind(entry.excluded_by)
     .bind(&entry.masked_columns)
     .bind(&entry.ignored_columns)
     .bind(&entry.definition_hash)

@@ -83,7 +83,7 @@ async fn registered_rules_on(
     conn: &mut PgConnection,
     settings: &SchemaSettings,
 ) -> Result<(TableRules, SchemaSettings)> {
-    crate::schema::migrate::require_migrated(conn, &settings.audit_schema).await?;
+    crate::schema::catalog::require_migrated(conn, &settings.audit_schema).await?;
     let entries = registry::load(conn, &settings.audit_schema).await?;
     let declared = registry::load_settings(conn, &settings.audit_schema).await?;
     let declared = declared.unwrap_or_else(|| {

@@ -343,7 +343,7 @@ impl Expressions<'_> {
             inserted_data: &self.masked("r.j"),
             inserted_record_id: &self.record_id("r.j"),
             key_names: self.key_columns,
-            key_count: &Sql::trusted(self.key_columns.len().to_string()),
+            key_count: &Sql::integer(self.key_columns.len() as i64),
             update_by_typed_key: &self.update_pairs(audit_schema, table, &typed_pairs),
             update_by_jsonb_key: &self.update_pairs(audit_schema, table, &jsonb_pairs),
         }

@@ -1,5 +1,6 @@
-//! The syntax of the files in `sql-templates/`, shared by the build script (which checks
-//! every template and generates one typed struct per file) and by the crate's own tests.
+//! The syntax of the template files, shared by the build script (which checks every template
+//! and generates one typed struct per file, including this file with `#[path]`) and by the
+//! crate itself (the dynamic renderer and the tests).
 //!
 //! A template is plain SQL. Its header declares each placeholder with its kind:
 //!

@@ -9,11 +9,10 @@
 //! the targets of issue 2: single-row throughput ≥ 0.85 of plain, 100k-row INSERT and UPDATE
 //! ≤ 2.5× plain time, ≤ 30 MB of audit table per 100,000 audited rows.
 
-use pg_audit_runtime::sql::templates::{
-    BenchDeleteOne, BenchInsertBulk, BenchInsertOne, BenchLogSize, BenchRowTrigger,
-    BenchRowTriggerBody, BenchTables, BenchTruncate, BenchUpdateBulk, BenchUpdateOne,
-};
-use pg_audit_runtime::sql::Sql;
+mod statements;
+
+use pg_audit::Sql;
+use statements::OnTable;
 use pg_audit_testing::{fresh_db, public_rules};
 use sqlx::{AssertSqlSafe, Connection, PgConnection};
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -74,24 +73,12 @@ impl Op {
     }
 
     fn sql(self, variant: Variant) -> Sql {
-        let (table_schema, table_name) = variant.table();
-        match self {
-            Op::Insert => BenchInsertOne {
-                table_schema,
-                table_name,
-            }
-            .render(),
-            Op::Update => BenchUpdateOne {
-                table_schema,
-                table_name,
-            }
-            .render(),
-            Op::Delete => BenchDeleteOne {
-                table_schema,
-                table_name,
-            }
-            .render(),
-        }
+        let statement = match self {
+            Op::Insert => OnTable::InsertOne,
+            Op::Update => OnTable::UpdateOne,
+            Op::Delete => OnTable::DeleteOne,
+        };
+        statement.on(variant.table())
     }
 }
 
@@ -211,18 +198,10 @@ async fn bulk(conn: &mut PgConnection, variant: Variant) -> Result<(f64, f64), B
     let (table_schema, table_name) = variant.table();
     exec(
         conn,
-        BenchTruncate {
-            table_schema,
-            table_name,
-        }
-        .render(),
+        OnTable::Truncate.on((table_schema, table_name)),
     )
     .await?;
-    let insert = BenchInsertBulk {
-        table_schema,
-        table_name,
-    }
-    .render();
+    let insert = OnTable::InsertBulk.on((table_schema, table_name));
     let start = Instant::now();
     sqlx::query(AssertSqlSafe(insert.as_str().to_string()))
         .bind(1_i64)
@@ -230,28 +209,20 @@ async fn bulk(conn: &mut PgConnection, variant: Variant) -> Result<(f64, f64), B
         .execute(&mut *conn)
         .await?;
     let insert_secs = start.elapsed().as_secs_f64();
-    let update = BenchUpdateBulk {
-        table_schema,
-        table_name,
-    }
-    .render();
+    let update = OnTable::UpdateBulk.on((table_schema, table_name));
     let start = Instant::now();
     exec(conn, update).await?;
     let update_secs = start.elapsed().as_secs_f64();
     exec(
         conn,
-        BenchTruncate {
-            table_schema,
-            table_name,
-        }
-        .render(),
+        OnTable::Truncate.on((table_schema, table_name)),
     )
     .await?;
     Ok((insert_secs, update_secs))
 }
 
 async fn log_size(conn: &mut PgConnection, schema: &str) -> Result<i64, BoxError> {
-    let sql = BenchLogSize { schema }.render();
+    let sql = statements::log_size(schema);
     Ok(sqlx::query_scalar(AssertSqlSafe(sql.as_str().to_string()))
         .fetch_one(conn)
         .await?)
@@ -308,31 +279,15 @@ async fn main() -> Result<(), BoxError> {
     let audit_schema = settings.audit_schema.clone();
     let rules = public_rules();
     let mut conn = PgConnection::connect(&url).await?;
-    exec(&mut conn, BenchTables.render()).await?;
+    exec(&mut conn, statements::tables()).await?;
     pg_audit::migrate(&db.pool, &settings, &rules).await?;
-    let body = BenchRowTriggerBody {
-        schema: &audit_schema,
-    }
-    .render();
-    exec(
-        &mut conn,
-        BenchRowTrigger {
-            schema: &audit_schema,
-            body: &body,
-        }
-        .render(),
-    )
-    .await?;
+    exec(&mut conn, statements::row_trigger(&audit_schema)).await?;
 
     // Audit bytes per 100k rows, on an empty log.
     let size0 = log_size(&mut conn, &audit_schema).await?;
     let (table_schema, table_name) = Variant::Audited.table();
     sqlx::query(AssertSqlSafe(
-        BenchInsertBulk {
-            table_schema,
-            table_name,
-        }
-        .render()
+        OnTable::InsertBulk.on((table_schema, table_name))
         .as_str()
         .to_string(),
     ))
@@ -343,11 +298,7 @@ async fn main() -> Result<(), BoxError> {
     let size1 = log_size(&mut conn, &audit_schema).await?;
     exec(
         &mut conn,
-        BenchUpdateBulk {
-            table_schema,
-            table_name,
-        }
-        .render(),
+        OnTable::UpdateBulk.on((table_schema, table_name)),
     )
     .await?;
     let size2 = log_size(&mut conn, &audit_schema).await?;
@@ -355,11 +306,7 @@ async fn main() -> Result<(), BoxError> {
         let (table_schema, table_name) = variant.table();
         exec(
             &mut conn,
-            BenchTruncate {
-                table_schema,
-                table_name,
-            }
-            .render(),
+            OnTable::Truncate.on((table_schema, table_name)),
         )
         .await?;
     }

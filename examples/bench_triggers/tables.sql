@@ -1,6 +1,6 @@
--- Benchmark (examples/bench_triggers.rs): three identical tables. public.bench_a is audited
+-- Benchmark (examples/bench_triggers): three identical tables. public.bench_a is audited
 -- by pg-audit, plain.bench_p is not audited, rowlevel.bench_r gets the hand-made row-level
--- trigger of bench_row_trigger, the alternative the statement-level form is measured against.
+-- trigger of row_trigger.sql, the alternative the statement-level form is measured against.
 CREATE SCHEMA plain;
 CREATE SCHEMA rowlevel;
 CREATE TABLE public.bench_a (

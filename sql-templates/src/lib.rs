@@ -1,35 +1,55 @@
-//! SQL rendering: every statement pg-audit runs comes from a template in `sql-templates/`,
-//! rendered through a typed struct generated at build time (see `template_syntax`). Values
-//! are quoted by the kind their placeholder declares, so no caller concatenates names into
-//! SQL, and the one place where rendered text becomes a query is [`Sql::query`] /
-//! [`Sql::execute`].
+//! The SQL of pg-audit. Every statement pg-audit runs is a template in one of this crate's
+//! folders (`migrations/`, `trigger/`, `catalog/`, `registry/`, `context/`, `query/`,
+//! `api_log/`), named after the module of `pg-audit-runtime` that runs it. The build script
+//! checks each template (see [`parse_template`] for the syntax) and generates one typed
+//! struct per file in [`templates`], so a template with an unknown, unused or mistyped
+//! placeholder fails the build at its file and line instead of failing a deployment.
+//!
+//! Rendering quotes every value by the kind its placeholder declares, so no caller ever
+//! concatenates a name into SQL: a [`Sql`] can only come out of a renderer (or be fixed text
+//! written in pg-audit's own source), so holding one means the text is trusted.
+//!
+//! ```
+//! use pg_audit_sql::templates::TableExists;
+//! let sql = TableExists.render();
+//! assert!(sql.as_str().contains("pg_catalog.pg_class"));
+//! ```
+#![warn(missing_docs, unreachable_pub)]
 
-pub(crate) mod quote;
-#[allow(dead_code)] // the build script uses all of it; the crate only its tests
-pub(crate) mod template_syntax;
+mod dynamic;
+mod quote;
+mod syntax;
 
-/// The typed templates, one struct per file in `sql-templates/`.
+pub use dynamic::{RenderError, Value};
+pub use syntax::{parse_template, Piece, Placeholder, PlaceholderKind, SyntaxError, Template};
+
+/// The typed templates, one struct per `.sql` file of this crate. Each has a field per
+/// placeholder, typed by its kind, and a `render` method.
 pub mod templates {
     include!(concat!(env!("OUT_DIR"), "/templates.rs"));
 }
 
-use sqlx::postgres::{PgArguments, PgExecutor};
-use sqlx::{AssertSqlSafe, Postgres};
-
 /// SQL text produced by rendering a template: identifiers and literals in it were quoted by
-/// their placeholder's kind. It can only be made by the renderer, so holding one means the
-/// text is trusted.
+/// their placeholder's kind. It is made only by the renderers, by [`Sql::join`] of rendered
+/// pieces, or from fixed text of pg-audit's own source, so holding one means the text is
+/// trusted. Printed with `Display` (for `pg-audit sql` and exported migration files).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Sql(String);
 
 impl Sql {
-    /// Wraps text the renderer produced. Only generated template code calls this.
+    /// Wraps text a renderer produced.
     pub(crate) fn trusted(text: String) -> Self {
         Sql(text)
     }
 
     /// Joins rendered pieces with a separator (itself fixed SQL such as `", "` or `" OR "`).
-    pub(crate) fn join(parts: impl IntoIterator<Item = Sql>, separator: &'static str) -> Self {
+    ///
+    /// ```
+    /// use pg_audit_sql::Sql;
+    /// let list = Sql::join([Sql::fixed("a"), Sql::fixed("b")], ", ");
+    /// assert_eq!(list.as_str(), "a, b");
+    /// ```
+    pub fn join(parts: impl IntoIterator<Item = Sql>, separator: &'static str) -> Self {
         let mut out = String::new();
         for (index, part) in parts.into_iter().enumerate() {
             if index > 0 {
@@ -40,9 +60,19 @@ impl Sql {
         Sql(out)
     }
 
-    /// Fixed SQL written in pg-audit's own source (a keyword, an operator), never user input.
-    pub(crate) fn fixed(text: &'static str) -> Self {
+    /// Fixed SQL written in pg-audit's own source (a keyword, an operator, an expression),
+    /// never input: the `'static` lifetime keeps runtime strings out.
+    pub fn fixed(text: &'static str) -> Self {
         Sql(text.to_string())
+    }
+
+    /// An integer constant.
+    ///
+    /// ```
+    /// assert_eq!(pg_audit_sql::Sql::integer(-3).as_str(), "-3");
+    /// ```
+    pub fn integer(value: i64) -> Self {
+        Sql(value.to_string())
     }
 
     /// The SQL text.
@@ -50,43 +80,14 @@ impl Sql {
         &self.0
     }
 
+    /// The SQL text, owned.
+    pub fn into_string(self) -> String {
+        self.0
+    }
+
     /// Whether the text is empty.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
-    }
-
-    /// A prepared query over this text, to bind parameters to (`$1`, `$2`, …).
-    pub(crate) fn query(self) -> sqlx::query::Query<'static, Postgres, PgArguments> {
-        sqlx::query(AssertSqlSafe(self.0))
-    }
-
-    /// A prepared query whose rows map to `T`.
-    pub(crate) fn query_as<T>(self) -> sqlx::query::QueryAs<'static, Postgres, T, PgArguments>
-    where
-        T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
-    {
-        sqlx::query_as(AssertSqlSafe(self.0))
-    }
-
-    /// A prepared query returning one scalar `T`.
-    pub(crate) fn query_scalar<T>(
-        self,
-    ) -> sqlx::query::QueryScalar<'static, Postgres, T, PgArguments>
-    where
-        (T,): for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
-    {
-        sqlx::query_scalar(AssertSqlSafe(self.0))
-    }
-
-    /// Runs the text, which may hold several statements, with the simple query protocol.
-    pub(crate) async fn execute<'e>(
-        self,
-        executor: impl PgExecutor<'e>,
-    ) -> Result<(), sqlx::Error> {
-        sqlx::raw_sql(AssertSqlSafe(self.0))
-            .execute(executor)
-            .await
-            .map(|_| ())
     }
 }
 
@@ -98,7 +99,7 @@ impl std::fmt::Display for Sql {
 
 #[cfg(test)]
 mod tests {
-    use super::template_syntax::{parse_template, PlaceholderKind};
+    use super::{parse_template, PlaceholderKind};
 
     #[test]
     fn a_declared_and_used_placeholder_parses_with_its_kind() {

@@ -1,6 +1,6 @@
 -- Benchmark: installs the hand-made row-level audit trigger on rowlevel.bench_r.
 -- @ident schema the audit schema
--- @dollar body rendered bench_row_trigger_body
+-- @dollar body rendered row_trigger_body.sql
 CREATE FUNCTION {{schema}}.bench_row_audit() RETURNS trigger
 LANGUAGE plpgsql
 SECURITY DEFINER

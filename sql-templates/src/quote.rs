@@ -1,13 +1,25 @@
-//! Quoting by placeholder kind. These functions are called only by the code that build.rs
-//! generates from the templates.
+//! Quoting by placeholder kind. These functions are called by the code that build.rs
+//! generates from the templates and by the dynamic renderer.
 //!
 //! NUL cannot appear in PostgreSQL text and would end the query text early, so it is
 //! dropped here; the public entry points refuse names containing it before they get here.
 
-use super::Sql;
+use crate::{Sql, Value};
+
+/// Appends a value quoted by its kind.
+pub(crate) fn push(out: &mut String, value: Value<'_>) {
+    match value {
+        Value::Ident(name) => push_ident(out, name),
+        Value::Idents(names) => push_list(out, names, push_ident),
+        Value::Literal(text) => push_literal(out, text),
+        Value::Literals(texts) => push_list(out, texts, push_literal),
+        Value::Fragment(sql) => out.push_str(sql.as_str()),
+        Value::Dollar(sql) => push_dollar_quoted(out, sql),
+    }
+}
 
 /// Appends `name` as a double-quoted identifier (`"a""b"` for `a"b`).
-pub(crate) fn push_ident(out: &mut String, name: &str) {
+fn push_ident(out: &mut String, name: &str) {
     out.push('"');
     for c in name.chars().filter(|&c| c != '\0') {
         if c == '"' {
@@ -20,7 +32,7 @@ pub(crate) fn push_ident(out: &mut String, name: &str) {
 
 /// Appends `value` as a string literal: `'it''s'`, or `E'a\\b'` when it holds a backslash, so
 /// the result is the same whatever `standard_conforming_strings` says.
-pub(crate) fn push_literal(out: &mut String, value: &str) {
+fn push_literal(out: &mut String, value: &str) {
     if value.contains('\\') {
         out.push('E');
     }
@@ -35,16 +47,6 @@ pub(crate) fn push_literal(out: &mut String, value: &str) {
     out.push('\'');
 }
 
-/// Appends a comma-separated list of identifiers.
-pub(crate) fn push_idents(out: &mut String, names: &[String]) {
-    push_list(out, names, push_ident);
-}
-
-/// Appends a comma-separated list of literals.
-pub(crate) fn push_literals(out: &mut String, values: &[String]) {
-    push_list(out, values, push_literal);
-}
-
 fn push_list(out: &mut String, items: &[String], push: fn(&mut String, &str)) {
     for (index, item) in items.iter().enumerate() {
         if index > 0 {
@@ -54,14 +56,9 @@ fn push_list(out: &mut String, items: &[String], push: fn(&mut String, &str)) {
     }
 }
 
-/// Appends trusted SQL as is.
-pub(crate) fn push_fragment(out: &mut String, sql: &Sql) {
-    out.push_str(sql.as_str());
-}
-
 /// Appends trusted SQL inside a dollar quote whose tag does not occur in it, so no name or
 /// literal rendered into a function body can end the quote early.
-pub(crate) fn push_dollar_quoted(out: &mut String, sql: &Sql) {
+fn push_dollar_quoted(out: &mut String, sql: &Sql) {
     let body = sql.as_str();
     let mut tag = String::from("$pg_audit$");
     let mut counter = 0u32;
