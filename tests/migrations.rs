@@ -16,7 +16,13 @@ async fn migrate_is_idempotent_and_attaches_existing_tables_the_first_time() {
     let first = migrate(&db.pool, &SchemaSettings::default(), &public_rules())
         .await
         .unwrap();
-    assert_eq!(first.applied, vec![(1, "audit_tables".to_string())]);
+    assert_eq!(
+        first.applied,
+        vec![
+            (1, "audit_tables".to_string()),
+            (2, "api_log_request_key".to_string())
+        ]
+    );
     assert!(first
         .attach
         .as_ref()
@@ -29,7 +35,7 @@ async fn migrate_is_idempotent_and_attaches_existing_tables_the_first_time() {
     assert!(second.applied.is_empty() && second.attach.is_none());
     assert_eq!(
         count(&db, "SELECT count(*) FROM audit.pg_audit_migrations").await,
-        1
+        2
     );
 }
 
@@ -52,10 +58,10 @@ async fn concurrent_migrations_from_separate_pools_apply_once() {
     for run in runs {
         applied += run.await.unwrap().unwrap().applied.len();
     }
-    assert_eq!(applied, 1);
+    assert_eq!(applied, 2);
     assert_eq!(
         count(&db, "SELECT count(*) FROM audit.pg_audit_migrations").await,
-        1
+        2
     );
     db.exec("INSERT INTO orders VALUES (1)").await;
     assert_eq!(
@@ -78,7 +84,13 @@ async fn zero_removes_everything_of_ours_and_keeps_application_data() {
     let report = migrate_zero(&db.pool, &SchemaSettings::default())
         .await
         .unwrap();
-    assert_eq!(report.reverted, vec![(1, "audit_tables".to_string())]);
+    assert_eq!(
+        report.reverted,
+        vec![
+            (2, "api_log_request_key".to_string()),
+            (1, "audit_tables".to_string())
+        ]
+    );
     assert!(report.schema_dropped);
     assert_eq!(
         count(
@@ -174,7 +186,9 @@ async fn exported_migration_files_build_the_same_schema_with_plain_psql_style_ex
         [
             "0000_bootstrap.up.sql",
             "0001_audit_tables.up.sql",
-            "0001_audit_tables.down.sql"
+            "0001_audit_tables.down.sql",
+            "0002_api_log_request_key.up.sql",
+            "0002_api_log_request_key.down.sql"
         ]
     );
     for (name, sql) in &files {
@@ -183,6 +197,7 @@ async fn exported_migration_files_build_the_same_schema_with_plain_psql_style_ex
         }
     }
     assert_eq!(count(&db, "SELECT count(*) FROM pg_class WHERE relnamespace = 'audit'::regnamespace AND relname = 'pg_audit_log'").await, 1);
+    db.exec(files[4].1.as_str()).await;
     db.exec(files[2].1.as_str()).await;
     assert_eq!(count(&db, "SELECT count(*) FROM pg_class WHERE relnamespace = 'audit'::regnamespace AND relname = 'pg_audit_log'").await, 0);
 }
@@ -303,5 +318,83 @@ async fn the_context_functions_come_with_attach_after_the_exported_migration_fil
     db.exec(attach.as_str()).await;
     assert_eq!(count(&db, context).await, 1);
     db.exec("INSERT INTO orders VALUES (1)").await;
-    assert_eq!(count(&db, "SELECT count(*) FROM audit.pg_audit_log").await, 1);
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM audit.pg_audit_log").await,
+        1
+    );
+}
+
+async fn api_log_indexes(db: &TestDb) -> Vec<String> {
+    sqlx::query_scalar(
+        "SELECT indexdef FROM pg_indexes WHERE schemaname = 'audit' AND tablename = 'pg_api_audit_log' \
+         AND indexname IN ('pg_api_audit_log_request_key', 'pg_api_audit_log_request_idx') ORDER BY indexname",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn migration_2_makes_api_log_rows_unique_by_request_id_and_time() {
+    let db = fresh_db!().await;
+    migrate(&db.pool, &SchemaSettings::default(), &public_rules())
+        .await
+        .unwrap();
+    let indexes = api_log_indexes(&db).await;
+    assert_eq!(indexes.len(), 1, "{indexes:?}");
+    assert!(
+        indexes[0].contains("UNIQUE INDEX pg_api_audit_log_request_key")
+            && indexes[0].contains("(request_id, created_at)")
+            && !indexes[0].contains("WHERE"),
+        "{indexes:?}"
+    );
+    let insert = "INSERT INTO audit.pg_api_audit_log (request_id, created_at) \
+                  VALUES ('0190a0a0-0000-7000-8000-000000000001', '2026-01-01T00:00:00Z') ON CONFLICT DO NOTHING";
+    db.exec(insert).await;
+    db.exec(insert).await;
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM audit.pg_api_audit_log").await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn migration_2_keeps_rows_written_twice_before_it_and_makes_later_ones_unique() {
+    let db = fresh_db!().await;
+    let settings = SchemaSettings::default();
+    // A schema at migration 1 holding a row the earlier writer wrote twice.
+    for (name, sql) in migration_files(&settings).unwrap() {
+        if name.starts_with("0000") || name == "0001_audit_tables.up.sql" {
+            db.exec(sql.as_str()).await;
+        }
+    }
+    db.exec(
+        "INSERT INTO audit.pg_audit_migrations (version, name, checksum) \
+         SELECT 1, 'audit_tables', '721cb60912ca38db'",
+    )
+    .await;
+    let twice = "INSERT INTO audit.pg_api_audit_log (request_id, created_at) \
+                 VALUES ('0190a0a0-0000-7000-8000-000000000002', '2026-01-01T00:00:00Z')";
+    db.exec(twice).await;
+    db.exec(twice).await;
+    let report = migrate(&db.pool, &settings, &public_rules()).await.unwrap();
+    assert_eq!(report.applied, vec![(2, "api_log_request_key".to_string())]);
+    let indexes = api_log_indexes(&db).await;
+    assert_eq!(indexes.len(), 2, "{indexes:?}");
+    assert!(
+        indexes[0].contains("(request_id)") && indexes[1].contains("WHERE (id > 2)"),
+        "{indexes:?}"
+    );
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM audit.pg_api_audit_log").await,
+        2
+    );
+    let later = "INSERT INTO audit.pg_api_audit_log (request_id, created_at) \
+                 VALUES ('0190a0a0-0000-7000-8000-000000000003', '2026-01-01T00:00:00Z') ON CONFLICT DO NOTHING";
+    db.exec(later).await;
+    db.exec(later).await;
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM audit.pg_api_audit_log").await,
+        3
+    );
 }

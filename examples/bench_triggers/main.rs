@@ -12,9 +12,9 @@
 mod statements;
 
 use pg_audit::Sql;
-use statements::OnTable;
 use pg_audit_testing::{fresh_db, public_rules};
 use sqlx::{AssertSqlSafe, Connection, PgConnection};
+use statements::OnTable;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -196,11 +196,7 @@ fn median(values: &[f64]) -> f64 {
 /// Times one bulk INSERT and one bulk UPDATE of `BULK_ROWS` rows on an emptied table.
 async fn bulk(conn: &mut PgConnection, variant: Variant) -> Result<(f64, f64), BoxError> {
     let (table_schema, table_name) = variant.table();
-    exec(
-        conn,
-        OnTable::Truncate.on((table_schema, table_name)),
-    )
-    .await?;
+    exec(conn, OnTable::Truncate.on((table_schema, table_name))).await?;
     let insert = OnTable::InsertBulk.on((table_schema, table_name));
     let start = Instant::now();
     sqlx::query(AssertSqlSafe(insert.as_str().to_string()))
@@ -213,11 +209,7 @@ async fn bulk(conn: &mut PgConnection, variant: Variant) -> Result<(f64, f64), B
     let start = Instant::now();
     exec(conn, update).await?;
     let update_secs = start.elapsed().as_secs_f64();
-    exec(
-        conn,
-        OnTable::Truncate.on((table_schema, table_name)),
-    )
-    .await?;
+    exec(conn, OnTable::Truncate.on((table_schema, table_name))).await?;
     Ok((insert_secs, update_secs))
 }
 
@@ -287,9 +279,10 @@ async fn main() -> Result<(), BoxError> {
     let size0 = log_size(&mut conn, &audit_schema).await?;
     let (table_schema, table_name) = Variant::Audited.table();
     sqlx::query(AssertSqlSafe(
-        OnTable::InsertBulk.on((table_schema, table_name))
-        .as_str()
-        .to_string(),
+        OnTable::InsertBulk
+            .on((table_schema, table_name))
+            .as_str()
+            .to_string(),
     ))
     .bind(1_i64)
     .bind(BULK_ROWS)
@@ -304,11 +297,7 @@ async fn main() -> Result<(), BoxError> {
     let size2 = log_size(&mut conn, &audit_schema).await?;
     for variant in VARIANTS {
         let (table_schema, table_name) = variant.table();
-        exec(
-            &mut conn,
-            OnTable::Truncate.on((table_schema, table_name)),
-        )
-        .await?;
+        exec(&mut conn, OnTable::Truncate.on((table_schema, table_name))).await?;
     }
     let mb = |bytes: i64| bytes as f64 / 1_000_000.0;
     let insert_mb = mb(size1 - size0);

@@ -26,6 +26,7 @@ async fn migrate_attach_status_and_sql_work_end_to_end() {
     let out = pg_audit(&db, &["migrate"]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("applied 0001 audit_tables"));
+    assert!(text(&out).contains("applied 0002 api_log_request_key"));
     assert!(text(&out).contains("create   public.orders"));
 
     let out = pg_audit(

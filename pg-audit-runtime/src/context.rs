@@ -3,8 +3,8 @@
 //! setting, so a pooled connection never carries one request's context into the next.
 
 use crate::error::{Error, Result};
-use crate::sql::SqlQuery;
 use crate::sql::templates::{ApplyContext, BeginWithContext};
+use crate::sql::SqlQuery;
 use futures_util::future::BoxFuture;
 use serde_json::{Map, Value};
 use sqlx::{Connection, PgConnection, PgPool, Postgres, Transaction};

@@ -51,10 +51,10 @@ pub use config::{TableRef, TableRules, Tables, MIGRATION_HISTORY_TABLES};
 pub use connect::connect;
 pub use error::{Error, Result};
 pub use names::{QualifiedName, TablePattern};
+pub use pg_audit_sql::Sql;
 pub use settings::{
     LayerSettings, SchemaSettings, Settings, WriterSettings, DEFAULT_SENSITIVE_FIELDS,
 };
-pub use pg_audit_sql::Sql;
 
 #[doc(hidden)]
 pub mod __private;

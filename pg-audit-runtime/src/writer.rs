@@ -15,8 +15,8 @@
 //! commit on the server is not written twice, and the counters match the table. Shutdown
 //! drains everything queued, waiting at most a bounded time for the database.
 
-use crate::sql::SqlQuery;
 use crate::sql::templates::InsertApiLog;
+use crate::sql::SqlQuery;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::PgPool;

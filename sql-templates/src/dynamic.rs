@@ -62,7 +62,9 @@ impl Template {
     pub fn render(&self, values: &[(&str, Value<'_>)]) -> Result<Sql, RenderError> {
         for (index, (name, _)) in values.iter().enumerate() {
             if !self.placeholders.iter().any(|p| p.name == *name) {
-                return Err(RenderError(format!("no placeholder `{name}` in the template")));
+                return Err(RenderError(format!(
+                    "no placeholder `{name}` in the template"
+                )));
             }
             if values[..index].iter().any(|(other, _)| other == name) {
                 return Err(RenderError(format!("placeholder `{name}` given twice")));
@@ -135,7 +137,11 @@ mod tests {
     #[test]
     fn an_unknown_or_repeated_name_is_refused() {
         let unknown = template()
-            .render(&[("t", Value::Ident("x")), ("v", Value::Literal("y")), ("w", Value::Literal("z"))])
+            .render(&[
+                ("t", Value::Ident("x")),
+                ("v", Value::Literal("y")),
+                ("w", Value::Literal("z")),
+            ])
             .unwrap_err();
         assert_eq!(unknown.to_string(), "no placeholder `w` in the template");
         let twice = template()

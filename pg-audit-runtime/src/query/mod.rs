@@ -36,9 +36,9 @@ pub use time::{TimeBound, TimeBoundError};
 
 use crate::error::{Error, Result};
 use crate::names::check_identifier;
-use crate::sql::SqlQuery;
 use crate::sql::templates::{QueryApiLog, QueryAuditLog};
 use crate::sql::Sql;
+use crate::sql::SqlQuery;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::postgres::PgExecutor;

@@ -3,11 +3,11 @@
 
 use crate::error::{Error, Result};
 use crate::names::QualifiedName;
-use crate::sql::SqlQuery;
 use crate::sql::templates::{
     CatalogAuditFunctions, CatalogAuditTriggers, CatalogForeignAuditTriggers, CatalogPartitions,
     CatalogTables, TableExists,
 };
+use crate::sql::SqlQuery;
 use sqlx::PgConnection;
 
 /// A table that can be audited, as the catalog describes it.

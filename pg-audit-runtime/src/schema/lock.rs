@@ -3,8 +3,8 @@
 
 use crate::error::Result;
 use crate::settings::SchemaSettings;
-use crate::sql::SqlQuery;
 use crate::sql::templates::{MigrationsLock, SetLockTimeout};
+use crate::sql::SqlQuery;
 use sqlx::PgConnection;
 
 /// Sets the transaction's lock timeout and takes the advisory lock of the audit schema

@@ -8,13 +8,14 @@ use crate::schema::attach::{self, AttachOptions, AttachPlan};
 use crate::schema::lock;
 use crate::schema::trigger;
 use crate::settings::SchemaSettings;
-use crate::sql::SqlQuery;
 use crate::sql::templates::{
-    AppendOnlyGuardBody, DropSchema, Migration0001Down, Migration0001Up, MigrationsApplied,
-    MigrationsBootstrap, MigrationsRecord, MigrationsTeardown, MigrationsUpdateChecksum, PurgeBody, SchemaExists,
+    AppendOnlyGuardBody, DropSchema, Migration0001Down, Migration0001Up, Migration0002Down,
+    Migration0002RequestKeyBody, Migration0002Up, MigrationsApplied, MigrationsBootstrap,
+    MigrationsRecord, MigrationsTeardown, MigrationsUpdateChecksum, PurgeBody, SchemaExists,
     TableExists,
 };
 use crate::sql::Sql;
+use crate::sql::SqlQuery;
 use sqlx::{Acquire, PgConnection, PgPool};
 
 /// One migration.
@@ -25,12 +26,20 @@ struct Migration {
     down: fn(&SchemaSettings) -> Sql,
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "audit_tables",
-    up: migration_0001_up,
-    down: migration_0001_down,
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "audit_tables",
+        up: migration_0001_up,
+        down: migration_0001_down,
+    },
+    Migration {
+        version: 2,
+        name: "api_log_request_key",
+        up: migration_0002_up,
+        down: migration_0002_down,
+    },
+];
 
 fn migration_0001_up(settings: &SchemaSettings) -> Sql {
     let schema = settings.audit_schema.as_str();
@@ -42,6 +51,25 @@ fn migration_0001_up(settings: &SchemaSettings) -> Sql {
             schema_name: schema,
         }
         .render(),
+    }
+    .render()
+}
+
+fn migration_0002_up(settings: &SchemaSettings) -> Sql {
+    let schema = settings.audit_schema.as_str();
+    Migration0002Up {
+        body: &Migration0002RequestKeyBody {
+            schema,
+            schema_name: schema,
+        }
+        .render(),
+    }
+    .render()
+}
+
+fn migration_0002_down(settings: &SchemaSettings) -> Sql {
+    Migration0002Down {
+        schema: &settings.audit_schema,
     }
     .render()
 }
@@ -61,7 +89,10 @@ fn legacy_checksums(version: i32, settings: &SchemaSettings) -> Vec<String> {
                 ..settings.clone()
             };
             checksum(&Sql::join(
-                [migration_0001_up(settings), attach::context_functions(&then)],
+                [
+                    migration_0001_up(settings),
+                    attach::context_functions(&then),
+                ],
                 "\n\n",
             ))
         })

@@ -5,10 +5,10 @@ use crate::config::TableRules;
 use crate::error::Result;
 use crate::names::{QualifiedName, TablePattern};
 use crate::settings::SchemaSettings;
-use crate::sql::SqlQuery;
 use crate::sql::templates::{
     RegistryDelete, RegistrySelect, RegistryUpsert, SettingsSelect, SettingsUpsert,
 };
+use crate::sql::SqlQuery;
 use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
 use sqlx::postgres::{PgArgumentBuffer, PgTypeInfo, PgValueRef};
