@@ -71,8 +71,15 @@ pub(crate) async fn run(cli: Cli) -> CliResult<()> {
         Command::Sql { out } => {
             let (rules, settings) = rules_for(&pool, &settings).await?;
             let mut files = migration_files(&settings)?;
+            // Numbered after the last migration, so a migration tool runs it last.
+            let next = files
+                .iter()
+                .filter_map(|(name, _)| name.get(..4)?.parse::<u32>().ok())
+                .max()
+                .unwrap_or(0)
+                + 1;
             files.push((
-                "0002_attach_triggers.up.sql".to_string(),
+                format!("{next:04}_attach_triggers.up.sql"),
                 attach_sql(&pool, &settings, &rules).await?,
             ));
             match out {
