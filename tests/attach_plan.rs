@@ -78,7 +78,7 @@ async fn a_dry_run_reports_the_plan_and_changes_nothing() {
         ActionKind::Drop
     );
     assert_eq!(trigger_count(&db, "fresh").await, 0);
-    assert_eq!(trigger_count(&db, "orders").await, 5);
+    assert_eq!(trigger_count(&db, "orders").await, 4);
     assert!(plan.to_string().contains("create   public.fresh"), "{plan}");
 }
 
@@ -114,7 +114,7 @@ async fn an_excluded_table_loses_its_triggers_and_stays_excluded_until_included(
         plan.action("public", "sessions").unwrap().kind,
         ActionKind::Create
     );
-    assert_eq!(trigger_count(&db, "sessions").await, 5);
+    assert_eq!(trigger_count(&db, "sessions").await, 4);
 }
 
 #[tokio::test]
@@ -302,7 +302,7 @@ async fn mistakes_in_rules_or_options_are_clear_errors() {
     );
     assert_eq!(
         trigger_count(&db, "orders").await,
-        5,
+        4,
         "a failed attach changes nothing"
     );
 }
@@ -378,7 +378,7 @@ async fn a_table_audited_by_another_audit_schema_is_a_clear_error() {
     );
     assert_eq!(
         trigger_count(&db, "orders").await,
-        5,
+        4,
         "the first audit schema's triggers are untouched"
     );
 }

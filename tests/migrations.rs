@@ -20,7 +20,8 @@ async fn migrate_is_idempotent_and_attaches_existing_tables_the_first_time() {
         first.applied,
         vec![
             (1, "audit_tables".to_string()),
-            (2, "api_log_request_key".to_string())
+            (2, "api_log_request_key".to_string()),
+            (3, "positional_update_pairing".to_string())
         ]
     );
     assert!(first
@@ -35,7 +36,7 @@ async fn migrate_is_idempotent_and_attaches_existing_tables_the_first_time() {
     assert!(second.applied.is_empty() && second.attach.is_none());
     assert_eq!(
         count(&db, "SELECT count(*) FROM audit.pg_audit_migrations").await,
-        2
+        3
     );
 }
 
@@ -58,10 +59,10 @@ async fn concurrent_migrations_from_separate_pools_apply_once() {
     for run in runs {
         applied += run.await.unwrap().unwrap().applied.len();
     }
-    assert_eq!(applied, 2);
+    assert_eq!(applied, 3);
     assert_eq!(
         count(&db, "SELECT count(*) FROM audit.pg_audit_migrations").await,
-        2
+        3
     );
     db.exec("INSERT INTO orders VALUES (1)").await;
     assert_eq!(
@@ -87,6 +88,7 @@ async fn zero_removes_everything_of_ours_and_keeps_application_data() {
     assert_eq!(
         report.reverted,
         vec![
+            (3, "positional_update_pairing".to_string()),
             (2, "api_log_request_key".to_string()),
             (1, "audit_tables".to_string())
         ]
@@ -188,7 +190,9 @@ async fn exported_migration_files_build_the_same_schema_with_plain_psql_style_ex
             "0001_audit_tables.up.sql",
             "0001_audit_tables.down.sql",
             "0002_api_log_request_key.up.sql",
-            "0002_api_log_request_key.down.sql"
+            "0002_api_log_request_key.down.sql",
+            "0003_positional_update_pairing.up.sql",
+            "0003_positional_update_pairing.down.sql"
         ]
     );
     for (name, sql) in &files {
@@ -197,8 +201,9 @@ async fn exported_migration_files_build_the_same_schema_with_plain_psql_style_ex
         }
     }
     assert_eq!(count(&db, "SELECT count(*) FROM pg_class WHERE relnamespace = 'audit'::regnamespace AND relname = 'pg_audit_log'").await, 1);
-    db.exec(files[4].1.as_str()).await;
-    db.exec(files[2].1.as_str()).await;
+    for down in [6, 4, 2] {
+        db.exec(files[down].1.as_str()).await;
+    }
     assert_eq!(count(&db, "SELECT count(*) FROM pg_class WHERE relnamespace = 'audit'::regnamespace AND relname = 'pg_audit_log'").await, 0);
 }
 
@@ -378,7 +383,13 @@ async fn migration_2_keeps_rows_written_twice_before_it_and_makes_later_ones_uni
     db.exec(twice).await;
     db.exec(twice).await;
     let report = migrate(&db.pool, &settings, &public_rules()).await.unwrap();
-    assert_eq!(report.applied, vec![(2, "api_log_request_key".to_string())]);
+    assert_eq!(
+        report.applied,
+        vec![
+            (2, "api_log_request_key".to_string()),
+            (3, "positional_update_pairing".to_string())
+        ]
+    );
     let indexes = api_log_indexes(&db).await;
     assert_eq!(indexes.len(), 2, "{indexes:?}");
     assert!(

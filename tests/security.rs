@@ -168,11 +168,25 @@ async fn trigger_functions_are_security_definer_with_a_pinned_search_path() {
     assert!(!functions.is_empty());
     for (name, definer, config) in functions {
         assert!(definer, "{name}");
+        let config = config.unwrap_or_default();
         assert_eq!(
-            config,
-            Some(vec!["search_path=pg_catalog, pg_temp".to_string()]),
+            config.first().map(String::as_str),
+            Some("search_path=pg_catalog, pg_temp"),
             "{name}"
         );
+        // The output settings too, so a row reads the same whatever the session's.
+        for setting in [
+            "TimeZone=UTC",
+            "IntervalStyle=postgres",
+            "extra_float_digits=1",
+            "bytea_output=hex",
+            "lc_monetary=C",
+        ] {
+            assert!(
+                config.iter().any(|c| c == setting),
+                "{name}: {setting} in {config:?}"
+            );
+        }
     }
     // A hostile object in the caller's search_path cannot stand in for ours.
     db.exec(&format!(

@@ -75,10 +75,12 @@ async fn migrate_attach_status_and_sql_work_end_to_end() {
             "0001_audit_tables.up.sql",
             "0002_api_log_request_key.down.sql",
             "0002_api_log_request_key.up.sql",
-            "0003_attach_triggers.up.sql"
+            "0003_positional_update_pairing.down.sql",
+            "0003_positional_update_pairing.up.sql",
+            "0004_attach_triggers.up.sql"
         ]
     );
-    let triggers = std::fs::read_to_string(dir.join("0003_attach_triggers.up.sql")).unwrap();
+    let triggers = std::fs::read_to_string(dir.join("0004_attach_triggers.up.sql")).unwrap();
     assert!(triggers.contains("ON \"public\".\"orders\"") && !triggers.contains("\"archive\""));
     std::fs::remove_dir_all(&dir).ok();
 
@@ -123,7 +125,7 @@ async fn two_processes_migrating_at_once_apply_the_migration_once() {
         .fetch_one(&db.pool)
         .await
         .unwrap();
-    assert_eq!(rows, 2);
+    assert_eq!(rows, 3);
 }
 
 #[tokio::test]

@@ -1,7 +1,10 @@
 -- The audit trigger function of one table, generated at attach time with the table's key,
 -- masked and ignored columns baked in, so nothing is looked up per row. SECURITY DEFINER:
 -- application roles need no access to the audit tables; search_path is pinned so no object
--- of the caller's can stand in for the functions it calls.
+-- of the caller's can stand in for the functions it calls. The output settings are pinned
+-- too, so a row reads the same in the log (and gets the same record_id) whatever the
+-- writing session's TimeZone, IntervalStyle, extra_float_digits, bytea_output or
+-- lc_monetary.
 -- @ident schema the audit schema
 -- @ident function_name the function's name (derived from the table's, at most 63 bytes)
 -- @dollar body rendered trigger_body_keyed or trigger_body_keyless
@@ -9,5 +12,11 @@ CREATE OR REPLACE FUNCTION {{schema}}.{{function_name}}() RETURNS trigger
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+SET DateStyle = 'ISO, YMD'
+SET IntervalStyle = 'postgres'
+SET extra_float_digits = 1
+SET bytea_output = 'hex'
+SET lc_monetary = 'C'
 AS {{body}};
 REVOKE ALL ON FUNCTION {{schema}}.{{function_name}}() FROM PUBLIC;

@@ -10,9 +10,9 @@ use crate::schema::trigger;
 use crate::settings::SchemaSettings;
 use crate::sql::templates::{
     AppendOnlyGuardBody, DropSchema, Migration0001Down, Migration0001Up, Migration0002Down,
-    Migration0002RequestKeyBody, Migration0002Up, MigrationsApplied, MigrationsBootstrap,
-    MigrationsRecord, MigrationsTeardown, MigrationsUpdateChecksum, PurgeBody, SchemaExists,
-    TableExists,
+    Migration0002RequestKeyBody, Migration0002Up, Migration0003Down, Migration0003Up,
+    MigrationsApplied, MigrationsBootstrap, MigrationsRecord, MigrationsTeardown,
+    MigrationsUpdateChecksum, PurgeBody, SchemaExists, TableExists,
 };
 use crate::sql::Sql;
 use crate::sql::SqlQuery;
@@ -38,6 +38,12 @@ const MIGRATIONS: &[Migration] = &[
         name: "api_log_request_key",
         up: migration_0002_up,
         down: migration_0002_down,
+    },
+    Migration {
+        version: 3,
+        name: "positional_update_pairing",
+        up: migration_0003_up,
+        down: migration_0003_down,
     },
 ];
 
@@ -69,6 +75,20 @@ fn migration_0002_up(settings: &SchemaSettings) -> Sql {
 
 fn migration_0002_down(settings: &SchemaSettings) -> Sql {
     Migration0002Down {
+        schema: &settings.audit_schema,
+    }
+    .render()
+}
+
+fn migration_0003_up(settings: &SchemaSettings) -> Sql {
+    Migration0003Up {
+        schema: &settings.audit_schema,
+    }
+    .render()
+}
+
+fn migration_0003_down(settings: &SchemaSettings) -> Sql {
+    Migration0003Down {
         schema: &settings.audit_schema,
     }
     .render()
@@ -113,7 +133,8 @@ pub struct MigrationReport {
     pub applied: Vec<(i32, String)>,
     /// Migrations reverted by this run (version, name).
     pub reverted: Vec<(i32, String)>,
-    /// The attach run that followed the first migration, if this run applied it.
+    /// The attach run that followed the migrations this run applied, if it applied any: the
+    /// first one attaches every eligible table, a later one refreshes the attached triggers.
     pub attach: Option<AttachPlan>,
     /// Whether `--zero` dropped the audit schema (only when pg-audit had created it).
     pub schema_dropped: bool,
@@ -132,8 +153,9 @@ fn checksum(sql: &Sql) -> String {
 }
 
 /// Applies pending migrations. Like django-pg-audit, the first migration also attaches audit
-/// triggers to every eligible table of the declared schemas. Safe to run at every start
-/// and from several processes at once.
+/// triggers to every eligible table of the declared schemas; a run that applies a later
+/// migration refreshes the attached triggers in the same transaction. Safe to run at every
+/// start and from several processes at once.
 ///
 /// ```no_run
 /// # async fn run(pool: sqlx::PgPool) -> pg_audit_runtime::Result<()> {
@@ -210,7 +232,9 @@ pub async fn migrate(
             .applied
             .push((migration.version, migration.name.to_string()));
     }
-    if report.applied.iter().any(|(version, _)| *version == 1) {
+    // The first migration attaches the tables, as django-pg-audit's did; a later one may
+    // change what the triggers rely on, so the run refreshes them in the same transaction.
+    if !report.applied.is_empty() {
         let work = attach::plan(&mut tx, settings, rules, &AttachOptions::default()).await?;
         report.attach = Some(attach::apply(&mut tx, settings, work).await?);
     }

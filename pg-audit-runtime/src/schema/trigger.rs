@@ -1,16 +1,18 @@
 //! Renders the audit trigger function and triggers of one table, with its key, masked and
-//! ignored columns baked in. The generated SQL refers to no column by name inside the
+//! ignored columns baked in. Every table gets statement-level triggers with transition
+//! tables (the rows of an UPDATE paired by position, see `trigger_body.sql`), on the table
+//! and on each of its partitions. The generated SQL refers to no column by name inside the
 //! function: values are taken from the row's jsonb by literal keys, so renaming or dropping
-//! a column never makes the trigger raise inside the user's write.
+//! a column never makes the trigger raise inside the user's write, and every reference to
+//! its own names is qualified, so no column name can capture one.
 
 use crate::names::QualifiedName;
 use crate::schema::catalog::{AttachedTrigger, TableInfo};
 use crate::sql::templates::{
-    CreateKeyChangeTrigger, CreateRowTriggers, CreateStatementTriggers, CreateTruncateTrigger,
-    DropTrigger, DropTriggerFunction, ExprChangedFields, ExprColumnChanged, ExprJsonText,
-    ExprKeyArray, ExprKeyChanged, ExprKeyJoin, ExprKeyValue, ExprMasked, ExprNotIgnored,
-    ExprPairsByJsonbKey, ExprPairsByTypedKey, ExprRecordIdComposite, ExprRecordIdSingle,
-    TriggerBodyKeyed, TriggerBodyKeyless, TriggerFunction, TriggerUpdatePairs,
+    CreateStatementTriggers, CreateTruncateTrigger, DropTrigger, DropTriggerFunction,
+    ExprChangedFields, ExprColumnChanged, ExprJsonText, ExprKeyArray, ExprKeyValue, ExprMasked,
+    ExprNotIgnored, ExprRecordIdComposite, ExprRecordIdSingle, ExprRecordedTable, TriggerBody,
+    TriggerFunction, TriggerUpdatePaired, TriggerUpdateUnpaired,
 };
 use crate::sql::Sql;
 
@@ -80,11 +82,7 @@ pub(crate) fn render_table(
         columns: &table.columns,
         rule,
     };
-    let body = if table.key_columns.is_empty() {
-        expressions.keyless_body(audit_schema, table)
-    } else {
-        expressions.keyed_body(audit_schema, table)
-    };
+    let body = expressions.body(audit_schema);
     let mut statements = vec![TriggerFunction {
         schema: audit_schema,
         function_name: &function_name,
@@ -93,6 +91,26 @@ pub(crate) fn render_table(
     .render()];
     let mut triggers = Vec::new();
 
+    // A statement on the root fires the root's statement triggers only, with every
+    // partition's rows in its transition tables; a statement on a partition fires that
+    // partition's. So each gets its own.
+    let statement_targets =
+        std::iter::once(&table.name).chain(table.partitions.iter().map(|p| &p.name));
+    for target in statement_targets {
+        let (table_schema, table_name) = (target.schema.as_str(), target.name.as_str());
+        statements.push(
+            CreateStatementTriggers {
+                schema: audit_schema,
+                function_name: &function_name,
+                table_schema,
+                table_name,
+            }
+            .render(),
+        );
+        for name in ["pg_audit_insert", "pg_audit_update", "pg_audit_delete"] {
+            triggers.push((target.clone(), name));
+        }
+    }
     let truncate_targets: Vec<&QualifiedName> = if table.partitioned {
         table
             .partitions
@@ -103,58 +121,6 @@ pub(crate) fn render_table(
     } else {
         vec![&table.name]
     };
-    if table.key_columns.is_empty() {
-        let (table_schema, table_name) = (table.name.schema.as_str(), table.name.name.as_str());
-        statements.push(
-            CreateRowTriggers {
-                schema: audit_schema,
-                function_name: &function_name,
-                table_schema,
-                table_name,
-            }
-            .render(),
-        );
-        triggers.push((table.name.clone(), "pg_audit_row"));
-        triggers.push((table.name.clone(), "pg_audit_row_update"));
-    } else {
-        let statement_targets =
-            std::iter::once(&table.name).chain(table.partitions.iter().map(|p| &p.name));
-        for target in statement_targets {
-            let (table_schema, table_name) = (target.schema.as_str(), target.name.as_str());
-            statements.push(
-                CreateStatementTriggers {
-                    schema: audit_schema,
-                    function_name: &function_name,
-                    table_schema,
-                    table_name,
-                }
-                .render(),
-            );
-            for name in ["pg_audit_insert", "pg_audit_update", "pg_audit_delete"] {
-                triggers.push((target.clone(), name));
-            }
-        }
-        let key_changed = Sql::join(
-            table
-                .key_columns
-                .iter()
-                .map(|column| ExprKeyChanged { column }.render()),
-            " OR ",
-        );
-        let (table_schema, table_name) = (table.name.schema.as_str(), table.name.name.as_str());
-        statements.push(
-            CreateKeyChangeTrigger {
-                schema: audit_schema,
-                function_name: &function_name,
-                table_schema,
-                table_name,
-                key_columns: &table.key_columns,
-                key_changed: &key_changed,
-            }
-            .render(),
-        );
-        triggers.push((table.name.clone(), "pg_audit_key_change"));
-    }
     for target in truncate_targets {
         let (table_schema, table_name) = (target.schema.as_str(), target.name.as_str());
         statements.push(
@@ -314,67 +280,56 @@ impl Expressions<'_> {
         })
     }
 
-    fn keyed_body(&self, audit_schema: &str, table: &TableInfo) -> Sql {
-        let key_join = Sql::join(
-            self.key_columns
-                .iter()
-                .map(|column| ExprKeyJoin { column }.render()),
-            " AND ",
-        );
-        let typed_pairs = ExprPairsByTypedKey {
-            key_join: &key_join,
+    /// The key as jsonb over `value`; a table without a key pairs nothing by it.
+    fn pairing_key(&self, value: &'static str) -> Sql {
+        if self.key_columns.is_empty() {
+            Sql::fixed("NULL::jsonb")
+        } else {
+            self.key(value)
         }
-        .render();
-        let jsonb_pairs = ExprPairsByJsonbKey {
-            old_key: &self.key("o.j"),
-            new_key: &self.key("n.j"),
-        }
-        .render();
-        TriggerBodyKeyed {
-            schema: audit_schema,
-            table_schema: &table.name.schema,
-            table_name: &table.name.name,
-            row_old_data: &self.masked("oj"),
-            row_new_data: &self.masked("nj"),
-            row_record_id: &self.record_id("nj"),
-            row_changed: &self.changed("oj", "nj"),
-            row_old_key: &self.key("oj"),
-            row_new_key: &self.key("nj"),
-            inserted_data: &self.masked("r.j"),
-            inserted_record_id: &self.record_id("r.j"),
-            key_names: self.key_columns,
-            key_count: &Sql::integer(self.key_columns.len() as i64),
-            update_by_typed_key: &self.update_pairs(audit_schema, table, &typed_pairs),
-            update_by_jsonb_key: &self.update_pairs(audit_schema, table, &jsonb_pairs),
-        }
-        .render()
     }
 
-    fn update_pairs(&self, audit_schema: &str, table: &TableInfo, pairs: &Sql) -> Sql {
-        TriggerUpdatePairs {
+    /// The record id over `value`; NULL for a table without a key.
+    fn record_id_or_null(&self, value: &'static str) -> Sql {
+        if self.key_columns.is_empty() {
+            Sql::fixed("NULL::text")
+        } else {
+            self.record_id(value)
+        }
+    }
+
+    fn body(&self, audit_schema: &str) -> Sql {
+        let recorded_table = ExprRecordedTable.render();
+        let paired = TriggerUpdatePaired {
             schema: audit_schema,
-            table_schema: &table.name.schema,
-            table_name: &table.name.name,
-            pairs,
+            recorded_table: &recorded_table,
             changed: &self.changed("p.oj", "p.nj"),
-            old_key: &self.key("p.oj"),
             old_data: &self.masked("x.oj"),
             new_data: &self.masked("x.nj"),
-            record_id: &self.record_id("x.nj"),
+            record_id: &self.record_id_or_null("x.nj"),
             keep_noop: &self.keep_noop(),
         }
-        .render()
-    }
-
-    fn keyless_body(&self, audit_schema: &str, table: &TableInfo) -> Sql {
-        TriggerBodyKeyless {
+        .render();
+        let unpaired = TriggerUpdateUnpaired {
             schema: audit_schema,
-            table_schema: &table.name.schema,
-            table_name: &table.name.name,
-            row_old_data: &self.masked("oj"),
-            row_new_data: &self.masked("nj"),
-            row_changed: &self.changed("oj", "nj"),
+            recorded_table: &recorded_table,
+            old_key: &self.pairing_key("o.j"),
+            new_key: &self.pairing_key("n.j"),
+            changed: &self.changed("p.oj", "p.nj"),
+            old_data: &self.masked("x.oj"),
+            new_data: &self.masked("x.nj"),
+            old_record_id: &self.record_id_or_null("x.oj"),
+            new_record_id: &self.record_id_or_null("x.nj"),
             keep_noop: &self.keep_noop(),
+        }
+        .render();
+        TriggerBody {
+            schema: audit_schema,
+            recorded_table: &recorded_table,
+            inserted_data: &self.masked("r.j"),
+            inserted_record_id: &self.record_id_or_null("r.j"),
+            update_paired: &paired,
+            update_unpaired: &unpaired,
         }
         .render()
     }
