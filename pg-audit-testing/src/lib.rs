@@ -23,6 +23,7 @@ mod db;
 mod events;
 mod fixture;
 mod http;
+pub mod oracle;
 mod proxy;
 
 pub use db::{database_url, TestDb};
