@@ -3,8 +3,8 @@
 use crate::args::{AttachArgs, Cli, Command};
 use crate::error::{CliError, CliResult};
 use pg_audit_runtime::{
-    attach, attach_sql, connect, migrate, migrate_zero, migration_files, registered_rules, status,
-    AttachOptions, Error, Result, SchemaSettings, Sql, TablePattern, TableRules, Tables,
+    attach, attach_sql, connect_pinned, migrate, migrate_zero, migration_files, registered_rules,
+    status, AttachOptions, Error, Result, SchemaSettings, Sql, TablePattern, TableRules, Tables,
 };
 use sqlx::PgPool;
 use std::path::Path;
@@ -25,7 +25,7 @@ pub(crate) async fn run(cli: Cli) -> CliResult<()> {
         }
     }
     let url = cli.database_url.as_deref().ok_or(CliError::NoDatabase)?;
-    let pool = connect(url).await?;
+    let pool = connect_pinned(url).await?;
     match cli.command {
         Command::Migrate { zero: true } => {
             let report = migrate_zero(&pool, &settings).await?;

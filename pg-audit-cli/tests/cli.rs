@@ -294,3 +294,25 @@ async fn log_filters_by_table_record_request_user_operation_and_time() {
         assert!(text(&out).contains(expected), "{args:?}: {}", text(&out));
     }
 }
+
+#[tokio::test]
+async fn a_function_planted_in_public_never_runs_in_the_command() {
+    let db = fresh_db!().await;
+    db.exec("CREATE TABLE orders (id int PRIMARY KEY)").await;
+    db.exec(pg_audit_testing::attacks::PLANTED_UNNEST).await;
+    for args in [
+        &["migrate"][..],
+        &["attach"],
+        &["status"],
+        &["sql"],
+        &["log"],
+    ] {
+        let out = pg_audit(&db, args);
+        assert!(out.status.success(), "{args:?}: {}", text(&out));
+    }
+    let ran: i64 = sqlx::query_scalar(pg_audit_testing::attacks::EVIDENCE)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(ran, 0, "the command never ran the planted function");
+}

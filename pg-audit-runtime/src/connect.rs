@@ -15,6 +15,24 @@ use std::time::Duration;
 /// # Ok(()) }
 /// ```
 pub async fn connect(url: &str) -> Result<PgPool> {
+    connect_with(url, false).await
+}
+
+/// Like [`connect`], for a tool that runs only pg-audit's own statements (the `pg-audit`
+/// command): every session of the pool has its search_path pinned to `pg_catalog,
+/// pg_temp`, so no function or operator in a schema the database's users can write to
+/// stands in for the catalog's, whatever the role's default search_path says.
+///
+/// ```no_run
+/// # async fn run() -> pg_audit_runtime::Result<()> {
+/// let pool = pg_audit_runtime::connect_pinned("postgres://postgres@127.0.0.1:5432/postgres").await?;
+/// # Ok(()) }
+/// ```
+pub async fn connect_pinned(url: &str) -> Result<PgPool> {
+    connect_with(url, true).await
+}
+
+async fn connect_with(url: &str, pinned: bool) -> Result<PgPool> {
     let options = PgConnectOptions::from_str(url).map_err(|e| Error::Unreachable {
         target: "the given database URL".into(),
         reason: format!(
@@ -22,6 +40,11 @@ pub async fn connect(url: &str) -> Result<PgPool> {
             redact(&e.to_string(), url)
         ),
     })?;
+    let options = if pinned {
+        options.options([("search_path", "pg_catalog, pg_temp")])
+    } else {
+        options
+    };
     let target = format!(
         "{}:{}/{}",
         options.get_host(),

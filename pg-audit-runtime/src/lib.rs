@@ -48,7 +48,7 @@ mod text_table;
 pub use text_table::TextTable;
 mod sql;
 pub use config::{TableRef, TableRules, Tables, MIGRATION_HISTORY_TABLES};
-pub use connect::connect;
+pub use connect::{connect, connect_pinned};
 pub use error::{Error, Result};
 pub use names::{QualifiedName, TablePattern};
 pub use pg_audit_sql::Sql;

@@ -6,7 +6,18 @@
 pub(crate) use pg_audit_sql::{templates, Sql};
 
 use sqlx::postgres::{PgArguments, PgExecutor, PgRow};
-use sqlx::{AssertSqlSafe, Postgres};
+use sqlx::{AssertSqlSafe, PgPool, Postgres, Transaction};
+
+/// Begins a transaction on `pool` whose search_path is pinned to `pg_catalog, pg_temp`: every
+/// schema-lifecycle entry point runs in one, so the catalog queries and the generated DDL
+/// resolve nothing from the caller's schemas.
+pub(crate) async fn begin_pinned(
+    pool: &PgPool,
+) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    templates::PinSearchPath.render().execute(&mut *tx).await?;
+    Ok(tx)
+}
 
 /// Turns rendered SQL into sqlx queries.
 pub(crate) trait SqlQuery {

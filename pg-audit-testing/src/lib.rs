@@ -19,6 +19,7 @@
 
 #![warn(missing_docs, unreachable_pub)]
 
+pub mod attacks;
 mod db;
 mod events;
 mod fixture;

@@ -8,9 +8,9 @@
 -- @literal request_id the request id (canonical UUID)
 -- @literal context the extra context as a JSON object, or empty
 BEGIN;
-SELECT set_config('pg_audit.user_id', {{user_id}}, true),
-       set_config('pg_audit.ip', {{ip}}, true),
-       set_config('pg_audit.api_name', {{api_name}}, true),
-       set_config('pg_audit.http_method', {{http_method}}, true),
-       set_config('pg_audit.request_id', {{request_id}}, true),
-       set_config('pg_audit.context', {{context}}, true)
+SELECT pg_catalog.set_config('pg_audit.user_id', {{user_id}}, true),
+       pg_catalog.set_config('pg_audit.ip', {{ip}}, true),
+       pg_catalog.set_config('pg_audit.api_name', {{api_name}}, true),
+       pg_catalog.set_config('pg_audit.http_method', {{http_method}}, true),
+       pg_catalog.set_config('pg_audit.request_id', {{request_id}}, true),
+       pg_catalog.set_config('pg_audit.context', {{context}}, true)

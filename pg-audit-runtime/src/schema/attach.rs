@@ -278,7 +278,7 @@ pub async fn attach(
     options: &AttachOptions,
 ) -> Result<AttachPlan> {
     settings.validate()?;
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::sql::begin_pinned(pool).await?;
     lock::acquire(&mut tx, settings).await?;
     catalog::require_migrated(&mut tx, &settings.audit_schema).await?;
     let work = plan(&mut tx, settings, rules, options).await?;
@@ -609,7 +609,7 @@ pub async fn attach_sql(
     rules: &TableRules,
 ) -> Result<Sql> {
     settings.validate()?;
-    let mut conn = pool.acquire().await?;
+    let mut conn = crate::sql::begin_pinned(pool).await?;
     let schemas = rules.schemas_or_public();
     let tables = catalog::load_tables(&mut conn, &schemas, &settings.audit_schema).await?;
     // Tables excluded with `attach --exclude` stay out of the export too.

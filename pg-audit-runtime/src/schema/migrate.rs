@@ -170,7 +170,7 @@ pub async fn migrate(
     rules: &TableRules,
 ) -> Result<MigrationReport> {
     settings.validate()?;
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::sql::begin_pinned(pool).await?;
     lock::acquire(&mut tx, settings).await?;
     let schema = settings.audit_schema.as_str();
     let schema_existed: bool = SchemaExists
@@ -247,7 +247,7 @@ pub async fn migrate(
 /// tables and their data are never touched.
 pub async fn migrate_zero(pool: &PgPool, settings: &SchemaSettings) -> Result<MigrationReport> {
     settings.validate()?;
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::sql::begin_pinned(pool).await?;
     lock::acquire(&mut tx, settings).await?;
     let schema = settings.audit_schema.as_str();
     let mut report = MigrationReport {

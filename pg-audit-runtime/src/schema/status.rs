@@ -75,7 +75,7 @@ pub async fn registered_rules(
     pool: &PgPool,
     settings: &SchemaSettings,
 ) -> Result<(TableRules, SchemaSettings)> {
-    let mut conn = pool.acquire().await?;
+    let mut conn = crate::sql::begin_pinned(pool).await?;
     registered_rules_on(&mut conn, settings).await
 }
 
@@ -105,7 +105,7 @@ async fn registered_rules_on(
 
 /// Reports each table of the declared schemas as audited, not audited, excluded or stale.
 pub async fn status(pool: &PgPool, settings: &SchemaSettings) -> Result<StatusReport> {
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::sql::begin_pinned(pool).await?;
     let (rules, settings) = registered_rules_on(&mut tx, settings).await?;
     let work = attach::plan(
         &mut tx,
