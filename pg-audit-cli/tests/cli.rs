@@ -77,10 +77,12 @@ async fn migrate_attach_status_and_sql_work_end_to_end() {
             "0002_api_log_request_key.up.sql",
             "0003_positional_update_pairing.down.sql",
             "0003_positional_update_pairing.up.sql",
-            "0004_attach_triggers.up.sql"
+            "0004_audit_role.down.sql",
+            "0004_audit_role.up.sql",
+            "0005_attach_triggers.up.sql"
         ]
     );
-    let triggers = std::fs::read_to_string(dir.join("0004_attach_triggers.up.sql")).unwrap();
+    let triggers = std::fs::read_to_string(dir.join("0005_attach_triggers.up.sql")).unwrap();
     assert!(triggers.contains("ON \"public\".\"orders\"") && !triggers.contains("\"archive\""));
     std::fs::remove_dir_all(&dir).ok();
 
@@ -125,7 +127,7 @@ async fn two_processes_migrating_at_once_apply_the_migration_once() {
         .fetch_one(&db.pool)
         .await
         .unwrap();
-    assert_eq!(rows, 3);
+    assert_eq!(rows, 4);
 }
 
 #[tokio::test]
