@@ -71,18 +71,6 @@ async fn no_audit_trigger_has_a_when_clause_resolved_with_the_caller_s_operators
     }
 }
 
-/// Roles belong to the cluster: drop the test's own role after its database.
-async fn drop_role(db: TestDb, role: &str) {
-    drop(db);
-    let mut admin = sqlx::PgConnection::connect(&pg_audit_testing::database_url())
-        .await
-        .unwrap();
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP ROLE IF EXISTS \"{role}\"")))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-}
-
 use sqlx::Connection;
 
 #[tokio::test]
@@ -120,12 +108,11 @@ async fn a_cast_to_json_defined_by_the_table_owner_runs_as_the_audit_role_and_ga
         .execute(&mut as_owner)
         .await
         .unwrap();
-    let (ran_as, escalated): (String, String) = sqlx::query_as(
-        "SELECT current_setting('evil.ran_as'), current_setting('evil.escalated')",
-    )
-    .fetch_one(&mut as_owner)
-    .await
-    .unwrap();
+    let (ran_as, escalated): (String, String) =
+        sqlx::query_as("SELECT current_setting('evil.ran_as'), current_setting('evil.escalated')")
+            .fetch_one(&mut as_owner)
+            .await
+            .unwrap();
     assert_eq!(ran_as, SchemaSettings::default().writer_role());
     assert_eq!(escalated, "no");
     let superuser: bool = sqlx::query_scalar("SELECT rolsuper FROM pg_roles WHERE rolname = $1")
@@ -141,7 +128,7 @@ async fn a_cast_to_json_defined_by_the_table_owner_runs_as_the_audit_role_and_ga
             .unwrap();
     assert_eq!(recorded, 1, "the write committed and was audited");
     as_owner.close().await.ok();
-    drop_role(db, &owner).await;
+    db.drop_with_role(&owner).await;
 }
 
 #[tokio::test]
@@ -152,13 +139,12 @@ async fn the_audit_role_can_append_to_the_audit_log_and_do_nothing_else() {
         .await
         .unwrap();
     let role = SchemaSettings::default().writer_role();
-    let attributes: (bool, bool, bool) = sqlx::query_as(
-        "SELECT rolcanlogin, rolsuper, rolinherit FROM pg_roles WHERE rolname = $1",
-    )
-    .bind(&role)
-    .fetch_one(&db.pool)
-    .await
-    .unwrap();
+    let attributes: (bool, bool, bool) =
+        sqlx::query_as("SELECT rolcanlogin, rolsuper, rolinherit FROM pg_roles WHERE rolname = $1")
+            .bind(&role)
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
     assert_eq!(attributes, (false, false, false));
     let owners: Vec<String> = sqlx::query_scalar(
         "SELECT DISTINCT pg_get_userbyid(proowner)::text FROM pg_proc \
@@ -167,7 +153,7 @@ async fn the_audit_role_can_append_to_the_audit_log_and_do_nothing_else() {
     .fetch_all(&db.pool)
     .await
     .unwrap();
-    assert_eq!(owners, [role.clone()]);
+    assert_eq!(owners, std::slice::from_ref(&role));
     let mut conn = db.connect_as(None).await;
     for (sql, allowed) in [
         ("INSERT INTO audit.pg_audit_log (schema_name, table_name, operation) VALUES ('x', 'y', 'INSERT')", true),
@@ -209,5 +195,5 @@ async fn a_role_with_the_audit_role_s_name_that_can_log_in_is_refused_clearly() 
         error.contains("can log in or holds attributes of its own"),
         "{error}"
     );
-    drop_role(db, &role).await;
+    db.drop_with_role(&role).await;
 }

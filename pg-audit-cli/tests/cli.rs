@@ -211,17 +211,7 @@ async fn a_role_without_privileges_gets_a_permission_error_naming_what_is_missin
         message.contains("permission denied") && message.contains("audit"),
         "{message}"
     );
-    drop(db);
-    let mut admin =
-        <sqlx::PgConnection as sqlx::Connection>::connect(&pg_audit_testing::database_url())
-            .await
-            .unwrap();
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-        "DROP ROLE IF EXISTS \"{role}\""
-    )))
-    .execute(&mut admin)
-    .await
-    .unwrap();
+    db.drop_with_role(&role).await;
 }
 
 #[tokio::test]
