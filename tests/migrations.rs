@@ -5,6 +5,22 @@ use pg_audit::{migrate, migrate_zero, migration_files, SchemaSettings};
 use pg_audit_testing::{fresh_db, public_rules, CapturedEvents, TestDb};
 use sqlx::postgres::PgPoolOptions;
 
+/// Every migration, oldest first.
+const MIGRATIONS: &[(i32, &str)] = &[
+    (1, "audit_tables"),
+    (2, "api_log_request_key"),
+    (3, "positional_update_pairing"),
+    (4, "audit_role"),
+];
+
+fn migrations(from: i32) -> Vec<(i32, String)> {
+    MIGRATIONS
+        .iter()
+        .filter(|(v, _)| *v >= from)
+        .map(|(v, n)| (*v, n.to_string()))
+        .collect()
+}
+
 async fn count(db: &TestDb, sql: &'static str) -> i64 {
     sqlx::query_scalar(sql).fetch_one(&db.pool).await.unwrap()
 }
@@ -16,14 +32,7 @@ async fn migrate_is_idempotent_and_attaches_existing_tables_the_first_time() {
     let first = migrate(&db.pool, &SchemaSettings::default(), &public_rules())
         .await
         .unwrap();
-    assert_eq!(
-        first.applied,
-        vec![
-            (1, "audit_tables".to_string()),
-            (2, "api_log_request_key".to_string()),
-            (3, "positional_update_pairing".to_string())
-        ]
-    );
+    assert_eq!(first.applied, migrations(1));
     assert!(first
         .attach
         .as_ref()
@@ -36,7 +45,7 @@ async fn migrate_is_idempotent_and_attaches_existing_tables_the_first_time() {
     assert!(second.applied.is_empty() && second.attach.is_none());
     assert_eq!(
         count(&db, "SELECT count(*) FROM audit.pg_audit_migrations").await,
-        3
+        MIGRATIONS.len() as i64
     );
 }
 
@@ -59,10 +68,10 @@ async fn concurrent_migrations_from_separate_pools_apply_once() {
     for run in runs {
         applied += run.await.unwrap().unwrap().applied.len();
     }
-    assert_eq!(applied, 3);
+    assert_eq!(applied, MIGRATIONS.len());
     assert_eq!(
         count(&db, "SELECT count(*) FROM audit.pg_audit_migrations").await,
-        3
+        MIGRATIONS.len() as i64
     );
     db.exec("INSERT INTO orders VALUES (1)").await;
     assert_eq!(
@@ -85,14 +94,9 @@ async fn zero_removes_everything_of_ours_and_keeps_application_data() {
     let report = migrate_zero(&db.pool, &SchemaSettings::default())
         .await
         .unwrap();
-    assert_eq!(
-        report.reverted,
-        vec![
-            (3, "positional_update_pairing".to_string()),
-            (2, "api_log_request_key".to_string()),
-            (1, "audit_tables".to_string())
-        ]
-    );
+    let mut all = migrations(1);
+    all.reverse();
+    assert_eq!(report.reverted, all);
     assert!(report.schema_dropped);
     assert_eq!(
         count(
@@ -182,27 +186,21 @@ async fn a_non_default_audit_schema_with_an_awkward_name_works() {
 async fn exported_migration_files_build_the_same_schema_with_plain_psql_style_execution() {
     let db = fresh_db!().await;
     let files = migration_files(&SchemaSettings::default()).unwrap();
-    let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
-    assert_eq!(
-        names,
-        [
-            "0000_bootstrap.up.sql",
-            "0001_audit_tables.up.sql",
-            "0001_audit_tables.down.sql",
-            "0002_api_log_request_key.up.sql",
-            "0002_api_log_request_key.down.sql",
-            "0003_positional_update_pairing.up.sql",
-            "0003_positional_update_pairing.down.sql"
-        ]
-    );
+    let names: Vec<String> = files.iter().map(|(n, _)| n.clone()).collect();
+    let mut expected = vec!["0000_bootstrap.up.sql".to_string()];
+    for (version, name) in MIGRATIONS {
+        expected.push(format!("{version:04}_{name}.up.sql"));
+        expected.push(format!("{version:04}_{name}.down.sql"));
+    }
+    assert_eq!(names, expected);
     for (name, sql) in &files {
         if name.ends_with(".up.sql") {
             db.exec(sql.as_str()).await;
         }
     }
     assert_eq!(count(&db, "SELECT count(*) FROM pg_class WHERE relnamespace = 'audit'::regnamespace AND relname = 'pg_audit_log'").await, 1);
-    for down in [6, 4, 2] {
-        db.exec(files[down].1.as_str()).await;
+    for (_, down) in files.iter().rev().filter(|(n, _)| n.ends_with(".down.sql")) {
+        db.exec(down.as_str()).await;
     }
     assert_eq!(count(&db, "SELECT count(*) FROM pg_class WHERE relnamespace = 'audit'::regnamespace AND relname = 'pg_audit_log'").await, 0);
 }
@@ -383,13 +381,7 @@ async fn migration_2_keeps_rows_written_twice_before_it_and_makes_later_ones_uni
     db.exec(twice).await;
     db.exec(twice).await;
     let report = migrate(&db.pool, &settings, &public_rules()).await.unwrap();
-    assert_eq!(
-        report.applied,
-        vec![
-            (2, "api_log_request_key".to_string()),
-            (3, "positional_update_pairing".to_string())
-        ]
-    );
+    assert_eq!(report.applied, migrations(2));
     let indexes = api_log_indexes(&db).await;
     assert_eq!(indexes.len(), 2, "{indexes:?}");
     assert!(

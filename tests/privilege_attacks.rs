@@ -70,3 +70,130 @@ async fn no_audit_trigger_has_a_when_clause_resolved_with_the_caller_s_operators
         assert!(!definition.contains(" WHEN "), "{definition}");
     }
 }
+
+use sqlx::Connection;
+
+#[tokio::test]
+async fn a_cast_to_json_defined_by_the_table_owner_runs_as_the_audit_role_and_gains_nothing() {
+    let db = fresh_db!().await;
+    let owner = format!("{}_owner", db.name);
+    db.exec(&format!(
+        "CREATE ROLE \"{owner}\" LOGIN; GRANT CREATE, USAGE ON SCHEMA public TO \"{owner}\";"
+    ))
+    .await;
+    let mut as_owner = db.connect_as(Some(&owner)).await;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "CREATE TYPE mood AS ENUM ('ok');
+         CREATE FUNCTION mood_json(mood) RETURNS json LANGUAGE plpgsql AS $$
+         BEGIN
+             PERFORM set_config('evil.ran_as', current_user, false);
+             BEGIN
+                 EXECUTE 'ALTER ROLE \"{owner}\" SUPERUSER';
+                 PERFORM set_config('evil.escalated', 'yes', false);
+             EXCEPTION WHEN OTHERS THEN
+                 PERFORM set_config('evil.escalated', 'no', false);
+             END;
+             RETURN to_json($1::text);
+         END $$;
+         CREATE CAST (mood AS json) WITH FUNCTION mood_json(mood);
+         CREATE TABLE moods (id int PRIMARY KEY, m mood);"
+    )))
+    .execute(&mut as_owner)
+    .await
+    .unwrap();
+    migrate(&db.pool, &SchemaSettings::default(), &public_rules())
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO moods VALUES (1, 'ok')")
+        .execute(&mut as_owner)
+        .await
+        .unwrap();
+    let (ran_as, escalated): (String, String) =
+        sqlx::query_as("SELECT current_setting('evil.ran_as'), current_setting('evil.escalated')")
+            .fetch_one(&mut as_owner)
+            .await
+            .unwrap();
+    assert_eq!(ran_as, SchemaSettings::default().writer_role());
+    assert_eq!(escalated, "no");
+    let superuser: bool = sqlx::query_scalar("SELECT rolsuper FROM pg_roles WHERE rolname = $1")
+        .bind(&owner)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert!(!superuser);
+    let recorded: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM audit.pg_audit_log WHERE table_name = 'moods'")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!(recorded, 1, "the write committed and was audited");
+    as_owner.close().await.ok();
+    db.drop_with_role(&owner).await;
+}
+
+#[tokio::test]
+async fn the_audit_role_can_append_to_the_audit_log_and_do_nothing_else() {
+    let db = fresh_db!().await;
+    db.exec("CREATE TABLE orders (id int PRIMARY KEY)").await;
+    migrate(&db.pool, &SchemaSettings::default(), &public_rules())
+        .await
+        .unwrap();
+    let role = SchemaSettings::default().writer_role();
+    let attributes: (bool, bool, bool) =
+        sqlx::query_as("SELECT rolcanlogin, rolsuper, rolinherit FROM pg_roles WHERE rolname = $1")
+            .bind(&role)
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!(attributes, (false, false, false));
+    let owners: Vec<String> = sqlx::query_scalar(
+        "SELECT DISTINCT pg_get_userbyid(proowner)::text FROM pg_proc \
+         WHERE pronamespace = 'audit'::regnamespace AND proname LIKE 'pg\\_audit\\_fn\\_%'",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(owners, std::slice::from_ref(&role));
+    let mut conn = db.connect_as(None).await;
+    for (sql, allowed) in [
+        ("INSERT INTO audit.pg_audit_log (schema_name, table_name, operation) VALUES ('x', 'y', 'INSERT')", true),
+        ("SELECT count(*) FROM audit.pg_audit_log", false),
+        ("UPDATE audit.pg_audit_log SET table_name = 'z'", false),
+        ("DELETE FROM audit.pg_audit_log", false),
+        ("SELECT count(*) FROM audit.pg_audit_tables", false),
+        ("INSERT INTO audit.pg_api_audit_log (request_id) VALUES (gen_random_uuid())", false),
+        ("CREATE TABLE audit.planted (x int)", false),
+        ("CREATE TABLE public.planted (x int)", false),
+        ("SELECT count(*) FROM public.orders", false),
+    ] {
+        let outcome = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "BEGIN; SET LOCAL ROLE \"{role}\"; {sql}; ROLLBACK;"
+        )))
+        .execute(&mut conn)
+        .await;
+        if outcome.is_err() {
+            sqlx::raw_sql("ROLLBACK").execute(&mut conn).await.ok();
+        }
+        assert_eq!(outcome.is_ok(), allowed, "{sql}: {outcome:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_role_with_the_audit_role_s_name_that_can_log_in_is_refused_clearly() {
+    let db = fresh_db!().await;
+    let settings = SchemaSettings {
+        audit_schema: format!("{}_trap", db.name),
+        ..SchemaSettings::default()
+    };
+    let role = settings.writer_role();
+    db.exec(&format!("CREATE ROLE \"{role}\" LOGIN")).await;
+    let error = migrate(&db.pool, &settings, &public_rules())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("can log in or holds attributes of its own"),
+        "{error}"
+    );
+    db.drop_with_role(&role).await;
+}

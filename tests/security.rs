@@ -20,20 +20,6 @@ async fn setup(db: TestDb) -> (TestDb, String) {
     (db, role)
 }
 
-/// Roles are cluster-wide: drop the database (and with it the role's grants) first.
-async fn drop_role(db: TestDb, role: &str) {
-    drop(db);
-    let mut admin = sqlx::PgConnection::connect(&pg_audit_testing::database_url())
-        .await
-        .unwrap();
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-        "DROP ROLE IF EXISTS \"{role}\""
-    )))
-    .execute(&mut admin)
-    .await
-    .unwrap();
-}
-
 use sqlx::Connection;
 
 fn error_of(result: Result<sqlx::postgres::PgQueryResult, sqlx::Error>) -> String {
@@ -86,7 +72,7 @@ async fn an_application_role_is_audited_and_cannot_touch_the_audit_trail() {
         .unwrap();
     assert_eq!(count, 2);
     drop(app);
-    drop_role(db, &role).await;
+    db.drop_with_role(&role).await;
 }
 
 #[tokio::test]
@@ -123,7 +109,7 @@ async fn even_the_owner_cannot_update_delete_or_truncate_audit_rows() {
     assert!(message.contains("append-only"), "{message}");
     drop(tx);
     drop(conn);
-    drop_role(db, &role).await;
+    db.drop_with_role(&role).await;
 }
 
 #[tokio::test]
@@ -152,7 +138,7 @@ async fn retention_removes_old_rows_and_records_itself() {
         .await
         .unwrap();
     assert_eq!(tokens, 0);
-    drop_role(db, &role).await;
+    db.drop_with_role(&role).await;
 }
 
 #[tokio::test]
@@ -210,5 +196,5 @@ async fn trigger_functions_are_security_definer_with_a_pinned_search_path() {
             .unwrap();
     assert_eq!(data, serde_json::json!({"id": 5, "total": 50}));
     drop(app);
-    drop_role(db, &role).await;
+    db.drop_with_role(&role).await;
 }

@@ -56,7 +56,7 @@ async fn a_row_moved_to_another_partition_is_one_update_with_its_own_old_and_new
         .collect();
     assert_eq!(updates.len(), 4, "{updates:#?}");
     // (A MERGE that moves a row leaves PostgreSQL 15's transition tables empty, so it is
-    // not in this test: see docs/performance.md.)
+    // not in this test: see "How the triggers work" in the README.)
     for (_, table, _, _, old, new) in &updates {
         assert_eq!(table, "p");
         let (old, new) = (old.as_ref().unwrap(), new.as_ref().unwrap());

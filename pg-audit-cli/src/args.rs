@@ -35,6 +35,10 @@ pub(crate) enum Command {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+        /// Exit with status 3 when anything is not as declared: a table not audited or
+        /// stale, or a problem of the audit schema (for monitoring and CI).
+        #[arg(long)]
+        check: bool,
     },
     /// Print the migration and trigger SQL, or write it as numbered files.
     Sql {

@@ -12,6 +12,9 @@ pub(crate) enum CliError {
     /// The verb needs a database and none was named.
     #[error("no database: set DATABASE_URL or pass --database-url")]
     NoDatabase,
+    /// `status --check` found auditing not as declared (the report above says what).
+    #[error("auditing is not as declared (status --check)")]
+    NotAsDeclared,
     /// Writing exported SQL files failed.
     #[error("cannot write {}: {source}", path.display())]
     Write {
@@ -21,6 +24,17 @@ pub(crate) enum CliError {
         #[source]
         source: std::io::Error,
     },
+}
+
+impl CliError {
+    /// The process exit status: 3 for `status --check` finding something, so monitoring can
+    /// tell it from the command failing (1).
+    pub(crate) fn exit_code(&self) -> u8 {
+        match self {
+            CliError::NotAsDeclared => 3,
+            _ => 1,
+        }
+    }
 }
 
 /// The result of the command's functions.

@@ -56,7 +56,7 @@ pub(crate) async fn run(cli: Cli) -> CliResult<()> {
             }
         }
         Command::Attach(args) => run_attach(&pool, &settings, args).await?,
-        Command::Status { json } => {
+        Command::Status { json, check } => {
             let report = status(&pool, &settings).await?;
             if json {
                 println!(
@@ -65,6 +65,9 @@ pub(crate) async fn run(cli: Cli) -> CliResult<()> {
                 );
             } else {
                 print!("{report}");
+            }
+            if check && !report.is_as_declared() {
+                return Err(CliError::NotAsDeclared);
             }
         }
         Command::Log(args) => crate::log::run(&pool, &settings.audit_schema, args).await?,

@@ -77,10 +77,12 @@ async fn migrate_attach_status_and_sql_work_end_to_end() {
             "0002_api_log_request_key.up.sql",
             "0003_positional_update_pairing.down.sql",
             "0003_positional_update_pairing.up.sql",
-            "0004_attach_triggers.up.sql"
+            "0004_audit_role.down.sql",
+            "0004_audit_role.up.sql",
+            "0005_attach_triggers.up.sql"
         ]
     );
-    let triggers = std::fs::read_to_string(dir.join("0004_attach_triggers.up.sql")).unwrap();
+    let triggers = std::fs::read_to_string(dir.join("0005_attach_triggers.up.sql")).unwrap();
     assert!(triggers.contains("ON \"public\".\"orders\"") && !triggers.contains("\"archive\""));
     std::fs::remove_dir_all(&dir).ok();
 
@@ -125,7 +127,7 @@ async fn two_processes_migrating_at_once_apply_the_migration_once() {
         .fetch_one(&db.pool)
         .await
         .unwrap();
-    assert_eq!(rows, 3);
+    assert_eq!(rows, 4);
 }
 
 #[tokio::test]
@@ -209,17 +211,7 @@ async fn a_role_without_privileges_gets_a_permission_error_naming_what_is_missin
         message.contains("permission denied") && message.contains("audit"),
         "{message}"
     );
-    drop(db);
-    let mut admin =
-        <sqlx::PgConnection as sqlx::Connection>::connect(&pg_audit_testing::database_url())
-            .await
-            .unwrap();
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-        "DROP ROLE IF EXISTS \"{role}\""
-    )))
-    .execute(&mut admin)
-    .await
-    .unwrap();
+    db.drop_with_role(&role).await;
 }
 
 #[tokio::test]
@@ -315,4 +307,77 @@ async fn a_function_planted_in_public_never_runs_in_the_command() {
         .await
         .unwrap();
     assert_eq!(ran, 0, "the command never ran the planted function");
+}
+
+#[tokio::test]
+async fn status_check_exits_3_for_every_way_auditing_is_not_as_declared() {
+    let db = fresh_db!().await;
+    db.exec(
+        "CREATE TABLE orders (id int PRIMARY KEY);
+         CREATE TABLE p (id int, region int, PRIMARY KEY (id, region)) PARTITION BY LIST (region);
+         CREATE TABLE p0 PARTITION OF p FOR VALUES IN (0);",
+    )
+    .await;
+    assert!(pg_audit(&db, &["migrate"]).status.success());
+    let clean = pg_audit(&db, &["status", "--check"]);
+    assert_eq!(clean.status.code(), Some(0), "{}", text(&clean));
+    // Each breakage alone makes the check fail and is named in the report; each is then
+    // undone so the next one is seen on its own.
+    let cases = [
+        (
+            "ALTER TABLE audit.pg_audit_log DISABLE TRIGGER pg_audit_append_only",
+            "ALTER TABLE audit.pg_audit_log ENABLE ALWAYS TRIGGER pg_audit_append_only",
+            "append-only guard trigger not ENABLE ALWAYS",
+        ),
+        (
+            "DROP TRIGGER pg_audit_append_only_truncate ON audit.pg_api_audit_log",
+            "CREATE TRIGGER pg_audit_append_only_truncate BEFORE TRUNCATE ON audit.pg_api_audit_log \
+             FOR EACH STATEMENT EXECUTE FUNCTION audit.pg_audit_reject_change(); \
+             ALTER TABLE audit.pg_api_audit_log ENABLE ALWAYS TRIGGER pg_audit_append_only_truncate",
+            "append-only guard trigger missing",
+        ),
+        (
+            "GRANT EXECUTE ON FUNCTION audit.pg_audit_purge(timestamptz) TO PUBLIC",
+            "REVOKE EXECUTE ON FUNCTION audit.pg_audit_purge(timestamptz) FROM PUBLIC",
+            "function executable by PUBLIC",
+        ),
+        (
+            "GRANT SELECT ON audit.pg_audit_log TO PUBLIC",
+            "REVOKE SELECT ON audit.pg_audit_log FROM PUBLIC",
+            "table PUBLIC has a privilege on",
+        ),
+        (
+            "ALTER TABLE p0 DISABLE TRIGGER pg_audit_update",
+            "ALTER TABLE p0 ENABLE ALWAYS TRIGGER pg_audit_update",
+            "stale",
+        ),
+        (
+            "ALTER TABLE orders RENAME TO orders_renamed",
+            "ALTER TABLE orders_renamed RENAME TO orders",
+            "no longer exists",
+        ),
+    ];
+    for (break_it, repair, expected) in cases {
+        db.exec(break_it).await;
+        let broken = pg_audit(&db, &["status", "--check"]);
+        assert_eq!(
+            broken.status.code(),
+            Some(3),
+            "{break_it}: {}",
+            text(&broken)
+        );
+        assert!(
+            text(&broken).contains(expected),
+            "{break_it}: {}",
+            text(&broken)
+        );
+        db.exec(repair).await;
+        let repaired = pg_audit(&db, &["status", "--check"]);
+        assert_eq!(
+            repaired.status.code(),
+            Some(0),
+            "{repair}: {}",
+            text(&repaired)
+        );
+    }
 }

@@ -17,7 +17,9 @@ pub use schema::attach::{
     TableAction,
 };
 pub use schema::migrate::{migrate, migrate_zero, migration_files, MigrationReport};
-pub use schema::status::{registered_rules, status, StatusReport, TableState, TableStatus};
+pub use schema::status::{
+    registered_rules, status, Finding, StatusReport, TableState, TableStatus,
+};
 pub use schema::trigger::MASK;
 
 // Request attribution.

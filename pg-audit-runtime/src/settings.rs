@@ -70,6 +70,31 @@ pub struct SchemaSettings {
     pub lock_timeout: Duration,
 }
 
+impl SchemaSettings {
+    /// The NOLOGIN role `migrate` creates for the audit schema: it owns the trigger
+    /// functions, so whatever a table owner can make them run (a cast to json of a column's
+    /// type, say) runs with its rights, which are INSERT on the audit log and EXECUTE on the
+    /// context functions, nothing else. `<audit_schema>_writer` (`audit_writer` by default),
+    /// the schema part shortened to keep the name within 63 bytes.
+    ///
+    /// ```
+    /// assert_eq!(pg_audit_runtime::SchemaSettings::default().writer_role(), "audit_writer");
+    /// ```
+    pub fn writer_role(&self) -> String {
+        writer_role_of(&self.audit_schema)
+    }
+}
+
+/// The audit role of an audit schema (see [`SchemaSettings::writer_role`]).
+pub(crate) fn writer_role_of(audit_schema: &str) -> String {
+    const SUFFIX: &str = "_writer";
+    let mut end = audit_schema.len().min(63 - SUFFIX.len());
+    while !audit_schema.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}{SUFFIX}", &audit_schema[..end])
+}
+
 impl Default for SchemaSettings {
     fn default() -> Self {
         SchemaSettings {
@@ -87,6 +112,7 @@ impl SchemaSettings {
     /// every excluded table a `table` or `schema.table`.
     pub fn validate(&self) -> Result<()> {
         check_identifier(&self.audit_schema, "audit schema")?;
+        check_identifier(&self.writer_role(), "audit role")?;
         for table in &self.excluded_tables {
             TablePattern::parse(table)?;
         }

@@ -147,6 +147,23 @@ impl TestDb {
     }
 }
 
+impl TestDb {
+    /// Drops the database, then `role`: roles belong to the whole cluster, so a test that
+    /// creates one removes it once its database (and with it the role's grants) is gone.
+    pub async fn drop_with_role(self, role: &str) {
+        drop(self);
+        let mut admin = admin_connection().await;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "DROP ROLE IF EXISTS \"{}\"",
+            role.replace('"', "\"\"")
+        )))
+        .execute(&mut admin)
+        .await
+        .unwrap_or_else(|e| panic!("cannot drop role {role}: {e}"));
+        admin.close().await.ok();
+    }
+}
+
 impl Drop for TestDb {
     fn drop(&mut self) {
         let name = self.name.clone();

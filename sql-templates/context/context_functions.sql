@@ -1,6 +1,7 @@
 -- The functions the audit triggers use to read the request context. Re-created by attach
 -- because the settings they bake in (track_db_users) may change.
 -- @ident schema the audit schema
+-- @ident role the audit role, which runs the trigger functions that call these
 -- @dollar json_check_body rendered context_json_check_body
 -- @dollar context_body rendered context_body
 
@@ -51,3 +52,5 @@ AS $truncate_context$
     END
 $truncate_context$;
 REVOKE ALL ON FUNCTION {{schema}}.pg_audit_truncate_context(jsonb, name, name, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION {{schema}}.pg_audit_is_json(text), {{schema}}.pg_audit_context(),
+    {{schema}}.pg_audit_truncate_context(jsonb, name, name, text, text) TO {{role}};

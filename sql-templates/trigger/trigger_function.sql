@@ -4,10 +4,13 @@
 -- of the caller's can stand in for the functions it calls. The output settings are pinned
 -- too, so a row reads the same in the log (and gets the same record_id) whatever the
 -- writing session's TimeZone, IntervalStyle, extra_float_digits, bytea_output or
--- lc_monetary.
+-- lc_monetary. The function is handed to the audit role, which is then its owner and the rights it runs
+-- with: CREATE on the audit schema, which that takes, is granted for the handover only.
 -- @ident schema the audit schema
+-- @ident role the audit role (owns the function)
 -- @ident function_name the function's name (derived from the table's, at most 63 bytes)
--- @dollar body rendered trigger_body_keyed or trigger_body_keyless
+-- @dollar body rendered trigger_body
+GRANT CREATE ON SCHEMA {{schema}} TO {{role}};
 CREATE OR REPLACE FUNCTION {{schema}}.{{function_name}}() RETURNS trigger
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -20,3 +23,5 @@ SET bytea_output = 'hex'
 SET lc_monetary = 'C'
 AS {{body}};
 REVOKE ALL ON FUNCTION {{schema}}.{{function_name}}() FROM PUBLIC;
+ALTER FUNCTION {{schema}}.{{function_name}}() OWNER TO {{role}};
+REVOKE CREATE ON SCHEMA {{schema}} FROM {{role}};

@@ -488,6 +488,7 @@ pub(crate) fn context_functions(settings: &SchemaSettings) -> Sql {
     let schema = settings.audit_schema.as_str();
     ContextFunctions {
         schema,
+        role: &settings.writer_role(),
         json_check_body: &ContextJsonCheckBody.render(),
         context_body: &ContextBody {
             schema,

@@ -11,8 +11,9 @@ use crate::settings::SchemaSettings;
 use crate::sql::templates::{
     AppendOnlyGuardBody, DropSchema, Migration0001Down, Migration0001Up, Migration0002Down,
     Migration0002RequestKeyBody, Migration0002Up, Migration0003Down, Migration0003Up,
+    Migration0004Down, Migration0004DropRoleBody, Migration0004RoleBody, Migration0004Up,
     MigrationsApplied, MigrationsBootstrap, MigrationsRecord, MigrationsTeardown,
-    MigrationsUpdateChecksum, PurgeBody, SchemaExists, TableExists,
+    MigrationsUpdateChecksum, PurgeBody, Release01ContextFunctions, SchemaExists, TableExists,
 };
 use crate::sql::Sql;
 use crate::sql::SqlQuery;
@@ -44,6 +45,12 @@ const MIGRATIONS: &[Migration] = &[
         name: "positional_update_pairing",
         up: migration_0003_up,
         down: migration_0003_down,
+    },
+    Migration {
+        version: 4,
+        name: "audit_role",
+        up: migration_0004_up,
+        down: migration_0004_down,
     },
 ];
 
@@ -94,6 +101,26 @@ fn migration_0003_down(settings: &SchemaSettings) -> Sql {
     .render()
 }
 
+fn migration_0004_up(settings: &SchemaSettings) -> Sql {
+    let role = settings.writer_role();
+    Migration0004Up {
+        schema: &settings.audit_schema,
+        role: &role,
+        body: &Migration0004RoleBody { role_name: &role }.render(),
+    }
+    .render()
+}
+
+fn migration_0004_down(settings: &SchemaSettings) -> Sql {
+    let role = settings.writer_role();
+    Migration0004Down {
+        schema: &settings.audit_schema,
+        role: &role,
+        drop_role: &Migration0004DropRoleBody { role_name: &role }.render(),
+    }
+    .render()
+}
+
 /// The checksums migration 1 had in release 0.1, which embedded the context functions (and
 /// so the `track_db_users` setting) in its text. A schema migrated then is the same schema;
 /// its recorded checksum is brought up to date instead of warning.
@@ -104,17 +131,12 @@ fn legacy_checksums(version: i32, settings: &SchemaSettings) -> Vec<String> {
     [false, true]
         .into_iter()
         .map(|track_db_users| {
-            let then = SchemaSettings {
-                track_db_users,
-                ..settings.clone()
-            };
-            checksum(&Sql::join(
-                [
-                    migration_0001_up(settings),
-                    attach::context_functions(&then),
-                ],
-                "\n\n",
-            ))
+            let then = Release01ContextFunctions {
+                schema: &settings.audit_schema,
+                track_db_users: if track_db_users { "true" } else { "false" },
+            }
+            .render();
+            checksum(&Sql::join([migration_0001_up(settings), then], "\n\n"))
         })
         .collect()
 }
@@ -340,9 +362,8 @@ pub fn migration_files(settings: &SchemaSettings) -> Result<Vec<(String, Sql)>> 
 mod tests {
     use super::*;
 
-    /// Release 0.1 recorded these for the default settings (`track_db_users` off, then on).
-    /// If a change to the context templates breaks this test, freeze the 0.1 text of those
-    /// templates for `legacy_checksums` instead of rendering the current ones.
+    /// Release 0.1 recorded these for the default settings (`track_db_users` off, then on),
+    /// from the context functions it embedded (frozen in `release_0_1_context_functions.sql`).
     #[test]
     fn the_release_0_1_checksums_of_migration_1_are_recognized() {
         assert_eq!(

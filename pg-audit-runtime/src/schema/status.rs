@@ -6,6 +6,8 @@ use crate::names::QualifiedName;
 use crate::schema::attach::{self, ActionKind, ActionReason, AttachOptions};
 use crate::schema::registry;
 use crate::settings::SchemaSettings;
+use crate::sql::templates::CatalogIntegrity;
+use crate::sql::SqlQuery;
 use crate::text_table::TextTable;
 use sqlx::{PgConnection, PgPool};
 use std::fmt;
@@ -47,11 +49,37 @@ pub struct TableStatus {
     pub detail: String,
 }
 
-/// The status of every table of the audited schemas.
+/// Something in the audit schema that is not as `migrate` and `attach` left it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
+pub struct Finding {
+    /// The object: a trigger, a function, a table or a registered table name.
+    pub object: String,
+    /// What is wrong with it.
+    pub problem: String,
+}
+
+/// The status of every table of the audited schemas, and what else is not as declared.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct StatusReport {
     /// One entry per table, in name order.
     pub tables: Vec<TableStatus>,
+    /// Problems of the audit schema itself: the append-only guard, the ownership and
+    /// privileges of the audit functions and tables, registered tables that are gone,
+    /// leftover bookkeeping rows.
+    pub findings: Vec<Finding>,
+}
+
+impl StatusReport {
+    /// Whether auditing is exactly as declared: every eligible table audited by current,
+    /// enabled triggers, no excluded table audited, and no finding. `pg-audit status --check`
+    /// exits non-zero otherwise.
+    pub fn is_as_declared(&self) -> bool {
+        self.findings.is_empty()
+            && self
+                .tables
+                .iter()
+                .all(|t| matches!(t.state, TableState::Audited | TableState::Excluded))
+    }
 }
 
 impl fmt::Display for StatusReport {
@@ -63,6 +91,13 @@ impl fmt::Display for StatusReport {
                 t.state.label().to_string(),
                 t.table.to_string(),
                 t.detail.clone(),
+            ]);
+        }
+        for finding in &self.findings {
+            table.row([
+                "problem".to_string(),
+                finding.object.clone(),
+                finding.problem.clone(),
             ]);
         }
         table.fmt(f)
@@ -117,6 +152,15 @@ pub async fn status(pool: &PgPool, settings: &SchemaSettings) -> Result<StatusRe
         },
     )
     .await?;
+    let findings: Vec<Finding> = CatalogIntegrity {
+        schema: &settings.audit_schema,
+    }
+    .render()
+    .query_as()
+    .bind(&settings.audit_schema)
+    .bind(settings.writer_role())
+    .fetch_all(&mut *tx)
+    .await?;
     tx.rollback().await?;
     let tables = work
         .plan
@@ -144,5 +188,5 @@ pub async fn status(pool: &PgPool, settings: &SchemaSettings) -> Result<StatusRe
             }
         })
         .collect();
-    Ok(StatusReport { tables })
+    Ok(StatusReport { tables, findings })
 }

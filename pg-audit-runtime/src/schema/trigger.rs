@@ -85,6 +85,7 @@ pub(crate) fn render_table(
     let body = expressions.body(audit_schema);
     let mut statements = vec![TriggerFunction {
         schema: audit_schema,
+        role: &crate::settings::writer_role_of(audit_schema),
         function_name: &function_name,
         body: &body,
     }
