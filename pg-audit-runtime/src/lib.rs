@@ -30,7 +30,7 @@ pub use context::{
     begin, current, scope, AuditContext, Begin, MAX_CONTEXT_TEXT, MAX_EXTRA_CONTEXT,
 };
 pub use layer::handler::AuditUser;
-pub use layer::request::RequestAudit;
+pub use layer::request::{RequestAudit, UNMATCHED_ROUTE};
 pub use layer::{AuditLayer, AuditService};
 pub use writer::WriterStats;
 
