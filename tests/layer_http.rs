@@ -286,25 +286,41 @@ async fn look_alike_and_compound_secret_keys_are_masked_and_allowed_keys_are_kep
     body.insert("username".into(), json!("ann"));
     body.insert("token_count".into(), json!(3));
     body.insert("tokenCount".into(), json!(4));
-    body.insert("nested".into(), json!([{"session": {"accessToken": "leak-deep"}}]));
-    let reply = server
-        .post("/json", Value::Object(body).to_string())
-        .await;
+    body.insert(
+        "nested".into(),
+        json!([{"session": {"accessToken": "leak-deep"}}]),
+    );
+    let reply = server.post("/json", Value::Object(body).to_string()).await;
     assert_eq!(reply.status(), 200);
     let rows = server.rows(&db).await;
     let stored = rows[0].request_payload.clone().expect("a payload");
     for key in secrets {
-        assert_eq!(stored[key], json!("********"), "{key:?} is masked: {stored}");
+        assert_eq!(
+            stored[key],
+            json!("********"),
+            "{key:?} is masked: {stored}"
+        );
     }
     assert_eq!(stored["username"], json!("ann"));
     assert_eq!(stored["token_count"], json!(3), "allowed");
-    assert_eq!(stored["tokenCount"], json!(4), "allowed after normalization");
-    assert_eq!(stored["nested"][0]["session"]["accessToken"], json!("********"));
-    let text: String = sqlx::query_scalar("SELECT request_payload::text FROM audit.pg_api_audit_log")
-        .fetch_one(&db.pool)
-        .await
-        .expect("payload text");
-    assert!(!text.contains("leak-"), "no secret reached the table: {text}");
+    assert_eq!(
+        stored["tokenCount"],
+        json!(4),
+        "allowed after normalization"
+    );
+    assert_eq!(
+        stored["nested"][0]["session"]["accessToken"],
+        json!("********")
+    );
+    let text: String =
+        sqlx::query_scalar("SELECT request_payload::text FROM audit.pg_api_audit_log")
+            .fetch_one(&db.pool)
+            .await
+            .expect("payload text");
+    assert!(
+        !text.contains("leak-"),
+        "no secret reached the table: {text}"
+    );
 }
 
 #[tokio::test]
@@ -321,7 +337,11 @@ async fn an_unmatched_route_is_logged_by_a_placeholder_not_its_path() {
     assert_eq!(rows[0].api_name.as_deref(), Some(pg_audit::UNMATCHED_ROUTE));
     assert_eq!(pg_audit::UNMATCHED_ROUTE, "(unmatched)");
     assert_eq!(rows[0].response_code, 404);
-    assert_eq!(rows[1].api_name.as_deref(), Some("/echo"), "a matched route keeps its path");
+    assert_eq!(
+        rows[1].api_name.as_deref(),
+        Some("/echo"),
+        "a matched route keeps its path"
+    );
     let leaked: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM audit.pg_api_audit_log WHERE api_name LIKE '%s3cr3t%'",
     )

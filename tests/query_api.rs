@@ -13,7 +13,8 @@ use uuid::Uuid;
 
 /// A stored JSON value, parsed for comparison.
 fn value(json: &Option<JsonText>) -> Option<Value> {
-    json.as_ref().map(|j| j.parse().expect("stored JSON parses"))
+    json.as_ref()
+        .map(|j| j.parse().expect("stored JSON parses"))
 }
 
 async fn ids(db: &TestDb, filter: &AuditLogFilter) -> Vec<i64> {
@@ -163,8 +164,14 @@ async fn an_entry_carries_every_contract_column() {
         ),
         ("public", "orders", "UPDATE")
     );
-    assert_eq!(value(&entry.old_data), Some(json!({"total": 5, "note": "a"})));
-    assert_eq!(value(&entry.new_data), Some(json!({"total": 7, "note": "a"})));
+    assert_eq!(
+        value(&entry.old_data),
+        Some(json!({"total": 5, "note": "a"}))
+    );
+    assert_eq!(
+        value(&entry.new_data),
+        Some(json!({"total": 7, "note": "a"}))
+    );
     assert_eq!(entry.changed_field_names(), ["total"]);
     assert_eq!(entry.record_id.as_deref(), Some("1"));
     assert_eq!(entry.ip_address, Some("2001:db8::1".parse().unwrap()));

@@ -107,16 +107,37 @@ async fn hostile_values_are_logged_storable_and_never_hold_up_the_requests_after
     };
 
     let long_path = format!("/{}", "a".repeat(3000));
-    assert_eq!(post(long_path, "{}".into()).await.expect("send").status(), 404);
+    assert_eq!(
+        post(long_path, "{}".into()).await.expect("send").status(),
+        404
+    );
     let long_segment = format!("/items/{}", "b".repeat(3000));
-    assert_eq!(post(long_segment, "{}".into()).await.expect("send").status(), 200);
+    assert_eq!(
+        post(long_segment, "{}".into())
+            .await
+            .expect("send")
+            .status(),
+        200
+    );
     let long_method = format!("{} /echo HTTP/1.1\r\n", "M".repeat(3000));
     let status = raw(addr, long_method.as_bytes(), b"{}").await;
     assert_eq!(status, 405, "a method of any length is answered");
     let huge_user = serde_json::json!({"username": "u".repeat(2 * 1024 * 1024)}).to_string();
-    assert_eq!(post("/login".into(), huge_user).await.expect("send").status(), 200);
+    assert_eq!(
+        post("/login".into(), huge_user)
+            .await
+            .expect("send")
+            .status(),
+        200
+    );
     let nul_user = serde_json::json!({"username": "eve\u{0}hidden"}).to_string();
-    assert_eq!(post("/login".into(), nul_user).await.expect("send").status(), 200);
+    assert_eq!(
+        post("/login".into(), nul_user)
+            .await
+            .expect("send")
+            .status(),
+        200
+    );
     let mut not_utf8 = b"POST /echo HTTP/1.1\r\nX-Forwarded-For: \xff\xfe\r\nx-request-id: \xc3\x28\r\nUser-Agent: \xe2\x82\r\n".to_vec();
     not_utf8.extend_from_slice(b"X-Note: caf\xe9\r\n");
     assert_eq!(raw(addr, &not_utf8, b"{\"ok\": true}").await, 200);
@@ -149,8 +170,14 @@ async fn hostile_values_are_logged_storable_and_never_hold_up_the_requests_after
 
     let stats = audit.stats();
     assert_eq!(stats.written as i64, hostile + ordinary, "{stats:?}");
-    assert_eq!((stats.queued, stats.dropped, stats.failed, stats.lost), (0, 0, 0, 0));
-    assert_eq!(count(&db, "api_name = '(unmatched)' AND response_code = 404").await, 1);
+    assert_eq!(
+        (stats.queued, stats.dropped, stats.failed, stats.lost),
+        (0, 0, 0, 0)
+    );
+    assert_eq!(
+        count(&db, "api_name = '(unmatched)' AND response_code = 404").await,
+        1
+    );
     assert_eq!(count(&db, "api_name = '/items/{id}'").await, 1);
     assert_eq!(
         count(&db, "http_method LIKE 'MMMM%' AND octet_length(http_method) <= 32 AND http_method LIKE '%…[cut]' AND response_code = 405").await,
@@ -158,12 +185,20 @@ async fn hostile_values_are_logged_storable_and_never_hold_up_the_requests_after
         "the method is cut to 32 bytes with a marker"
     );
     assert_eq!(
-        count(&db, "api_name = 'login' AND octet_length(user_id) <= 256 AND user_id LIKE 'uuuu%…[cut]'").await,
+        count(
+            &db,
+            "api_name = 'login' AND octet_length(user_id) <= 256 AND user_id LIKE 'uuuu%…[cut]'"
+        )
+        .await,
         1,
         "the 2 MB user id is cut to 256 bytes with a marker"
     );
     assert_eq!(
-        count(&db, "api_name = 'login' AND user_id = 'eve' || chr(65533) || 'hidden'").await,
+        count(
+            &db,
+            "api_name = 'login' AND user_id = 'eve' || chr(65533) || 'hidden'"
+        )
+        .await,
         1,
         "a NUL in the user id cannot hide the request"
     );
@@ -199,7 +234,11 @@ async fn a_client_that_disconnects_before_the_response_is_logged_as_499() {
         audit.stats()
     );
     assert_eq!(
-        count(&db, "api_name = '/slow' AND request_payload = '{\"a\": true}'").await,
+        count(
+            &db,
+            "api_name = '/slow' AND request_payload = '{\"a\": true}'"
+        )
+        .await,
         1,
         "with the body the handler read"
     );

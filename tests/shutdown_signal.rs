@@ -28,9 +28,15 @@ fn main() {
         serve_until_signalled(&url);
         return;
     }
-    let filter: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
+    let filter: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
     let tests: [(&str, &str); 2] = [
-        ("sigterm_stops_the_server_and_drains_every_queued_row", "TERM"),
+        (
+            "sigterm_stops_the_server_and_drains_every_queued_row",
+            "TERM",
+        ),
         ("sigint_stops_the_server_and_drains_every_queued_row", "INT"),
     ];
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -127,7 +133,9 @@ async fn drains_on(signal: &str) {
         .expect("start the server process");
     let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
     let mut line = String::new();
-    stdout.read_line(&mut line).expect("the server announces itself");
+    stdout
+        .read_line(&mut line)
+        .expect("the server announces itself");
     let addr = line
         .trim()
         .strip_prefix("listening ")
@@ -165,13 +173,17 @@ async fn drains_on(signal: &str) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     let mut rest = String::new();
-    stdout.read_to_string(&mut rest).expect("the server's last words");
+    stdout
+        .read_to_string(&mut rest)
+        .expect("the server's last words");
     assert!(
         status.success(),
         "the server exits cleanly on SIG{signal}: {status}"
     );
     assert!(
-        rest.contains(&format!("drained written={REQUESTS} queued=0 dropped=0 lost=0")),
+        rest.contains(&format!(
+            "drained written={REQUESTS} queued=0 dropped=0 lost=0"
+        )),
         "{rest}"
     );
     assert_eq!(

@@ -37,7 +37,8 @@ async fn write_hostile_rows(db: &TestDb) -> Hostile {
         format!("(repeat('[', {levels}) || '\"core\"' || repeat(']', {levels}))::jsonb")
     };
     // As SQL text expressions, so a row is parsed once, as a whole.
-    let object = |levels: usize| format!("repeat('{{\"k\": ', {levels}) || '1' || repeat('}}', {levels})");
+    let object =
+        |levels: usize| format!("repeat('{{\"k\": ', {levels}) || '1' || repeat('}}', {levels})");
     let numbers = HUGE_NUMBERS;
     db.exec(&format!(
         "BEGIN;
@@ -103,11 +104,21 @@ async fn the_query_api_reads_deep_huge_and_unbounded_json_exactly_as_stored() {
     let numbers = &requests.entries[0];
     assert_eq!(numbers.request_id, Some(hostile.numbers_request));
     let text = numbers.request_payload.as_ref().expect("payload").as_str();
-    assert!(text.contains(&format!("\"big\": 1{}", "0".repeat(400))), "1e400 kept whole");
-    assert!(text.contains(&format!("0.{}", "1".repeat(16000))), "16,000 digits kept");
+    assert!(
+        text.contains(&format!("\"big\": 1{}", "0".repeat(400))),
+        "1e400 kept whole"
+    );
+    assert!(
+        text.contains(&format!("0.{}", "1".repeat(16000))),
+        "16,000 digits kept"
+    );
     assert!(text.contains(&format!("{}.1", "9".repeat(20000))));
     assert!(numbers.response_body.as_ref().expect("body").as_str().len() > 3_000_000);
-    assert_eq!(numbers.created_at, chrono::DateTime::<chrono::Utc>::MAX_UTC, "infinity");
+    assert_eq!(
+        numbers.created_at,
+        chrono::DateTime::<chrono::Utc>::MAX_UTC,
+        "infinity"
+    );
     assert!(numbers.duration_ms.is_some_and(f64::is_nan));
     let deep = &requests.entries[1];
     assert_eq!(deep.request_id, Some(hostile.deep_request));
@@ -131,8 +142,15 @@ async fn the_query_api_reads_deep_huge_and_unbounded_json_exactly_as_stored() {
         .map(|e| e.new_data.as_ref().map(|j| j.as_str().to_string()))
         .collect();
     assert_eq!(read, expected);
-    assert_eq!(changes.entries[0].updated_at, chrono::DateTime::<chrono::Utc>::MIN_UTC);
-    assert_eq!(changes.entries[0].changed_field_names(), ["amount"], "only the strings");
+    assert_eq!(
+        changes.entries[0].updated_at,
+        chrono::DateTime::<chrono::Utc>::MIN_UTC
+    );
+    assert_eq!(
+        changes.entries[0].changed_field_names(),
+        ["amount"],
+        "only the strings"
+    );
     assert!(
         changes.entries[1].changed_field_names().is_empty(),
         "changed_fields that is no array names nothing"
@@ -142,7 +160,11 @@ async fn the_query_api_reads_deep_huge_and_unbounded_json_exactly_as_stored() {
 
     // Serialized (as `pg-audit log --json` does) the JSON goes out as JSON, digits intact.
     let line = serde_json::to_string(&changes.entries[0]).expect("serialize");
-    assert!(line.contains(&format!("\"big\": 1{}", "0".repeat(400))), "{}", &line[..200]);
+    assert!(
+        line.contains(&format!("\"big\": 1{}", "0".repeat(400))),
+        "{}",
+        &line[..200]
+    );
     assert!(line.contains(&"1".repeat(16000)));
 }
 
@@ -153,19 +175,35 @@ async fn the_viewer_shows_every_page_of_deep_huge_and_unbounded_json() {
     let addr = audit_viewer(&db).await;
 
     let changes = get(addr, "/audit").await;
-    assert_eq!(changes.status, 200, "{}", &changes.body[..changes.body.len().min(2000)]);
+    assert_eq!(
+        changes.status,
+        200,
+        "{}",
+        &changes.body[..changes.body.len().min(2000)]
+    );
     assert_eq!(changes.row_ids().len(), 2);
-    assert!(changes.body.contains("-262143-01-01"), "-infinity shown at chrono's bound");
+    assert!(
+        changes.body.contains("-262143-01-01"),
+        "-infinity shown at chrono's bound"
+    );
 
     for id in [1, 2] {
-        let history = get(addr, &format!("/audit/record?schema=public&table=docs&id={id}")).await;
+        let history = get(
+            addr,
+            &format!("/audit/record?schema=public&table=docs&id={id}"),
+        )
+        .await;
         assert_eq!(history.status, 200, "record {id}");
         assert_eq!(history.row_ids().len(), 1);
         assert!(
             history.body.contains(&format!("1{}", "0".repeat(400))),
             "1e400 shown whole in record {id}"
         );
-        assert!(history.body.len() < 200_000, "the page stays small: {}", history.body.len());
+        assert!(
+            history.body.len() < 200_000,
+            "the page stays small: {}",
+            history.body.len()
+        );
     }
     let history = get(addr, "/audit/record?schema=public&table=docs&id=1").await;
     assert!(
@@ -182,17 +220,35 @@ async fn the_viewer_shows_every_page_of_deep_huge_and_unbounded_json() {
     for request in [hostile.deep_request, hostile.numbers_request] {
         let page = get(addr, &format!("/audit/requests/{request}")).await;
         assert_eq!(page.status, 200, "{request}");
-        assert!(page.body.contains("bytes of JSON stored)"), "the large body is cut");
+        assert!(
+            page.body.contains("bytes of JSON stored)"),
+            "the large body is cut"
+        );
     }
     let page = get(addr, &format!("/audit/requests/{}", hostile.deep_request)).await;
     let body = pg_audit_testing::unescape(&page.body);
-    assert!(body.contains("\"core\""), "the 200-deep payload is shown to its core");
-    let page = get(addr, &format!("/audit/requests/{}", hostile.numbers_request)).await;
+    assert!(
+        body.contains("\"core\""),
+        "the 200-deep payload is shown to its core"
+    );
+    let page = get(
+        addr,
+        &format!("/audit/requests/{}", hostile.numbers_request),
+    )
+    .await;
     let body = pg_audit_testing::unescape(&page.body);
-    assert!(body.contains(&format!("0.{}", "1".repeat(16000))), "every digit shown");
+    assert!(
+        body.contains(&format!("0.{}", "1".repeat(16000))),
+        "every digit shown"
+    );
     assert!(body.contains(&format!("{}.1", "9".repeat(20000))));
-    let latest = chrono::DateTime::<chrono::Utc>::MAX_UTC.format("%Y-%m-%d %H:%M:%S").to_string();
-    assert!(body.contains(&latest), "infinity shown at chrono's bound, {latest}");
+    let latest = chrono::DateTime::<chrono::Utc>::MAX_UTC
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string();
+    assert!(
+        body.contains(&latest),
+        "infinity shown at chrono's bound, {latest}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -245,7 +301,10 @@ async fn out_of_range_query_filters_are_a_clear_error_and_extreme_cursors_read_e
     )
     .await
     .expect_err("refused before PostgreSQL sees it");
-    assert!(matches!(error, pg_audit::Error::Invalid { what: "since", .. }), "{error:?}");
+    assert!(
+        matches!(error, pg_audit::Error::Invalid { what: "since", .. }),
+        "{error:?}"
+    );
     assert_eq!(
         error.to_string(),
         "invalid since: -5000-01-01 is before 4714-11-24 BC, the earliest time PostgreSQL can store"
@@ -276,7 +335,11 @@ async fn out_of_range_query_filters_are_a_clear_error_and_extreme_cursors_read_e
     )
     .await
     .expect("the latest chrono time is a PostgreSQL time");
-    assert_eq!(far_future.entries.len(), 1, "only the row at infinity is that late");
+    assert_eq!(
+        far_future.entries.len(),
+        1,
+        "only the row at infinity is that late"
+    );
     for filter in [
         AuditLogFilter::default().after(i64::MAX),
         AuditLogFilter::default().before(i64::MIN),

@@ -10,9 +10,9 @@ use axum::Router;
 use pg_audit::viewer::{self, ViewerSource};
 use pg_audit::{Audit, Settings, WriterSettings};
 use pg_audit_testing::{eventually, fresh_db, get, serve, Proxy, TestDb};
+use sqlx::postgres::PgPoolOptions;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use sqlx::postgres::PgPoolOptions;
 use std::time::Duration;
 
 async fn echo(body: Bytes) -> String {
@@ -263,7 +263,10 @@ async fn a_locked_log_table_slows_only_logging_never_the_application_or_its_pool
     let app = Router::new()
         .route("/orders", post(create_order))
         .with_state(app_pool.clone())
-        .nest("/audit", viewer::router(ViewerSource::from(&audit), allow_all))
+        .nest(
+            "/audit",
+            viewer::router(ViewerSource::from(&audit), allow_all),
+        )
         .layer(audit.layer());
     let addr = serve(app).await;
 
@@ -318,7 +321,11 @@ async fn a_locked_log_table_slows_only_logging_never_the_application_or_its_pool
     sampling.abort();
     let during = audit.stats();
 
-    assert_eq!(errors.load(Ordering::Relaxed), 0, "every application request succeeded");
+    assert_eq!(
+        errors.load(Ordering::Relaxed),
+        0,
+        "every application request succeeded"
+    );
     let orders: i64 = sqlx::query_scalar("SELECT count(*) FROM orders")
         .fetch_one(&db.pool)
         .await
@@ -338,8 +345,15 @@ async fn a_locked_log_table_slows_only_logging_never_the_application_or_its_pool
         peak_bytes.load(Ordering::Relaxed)
     );
     assert_eq!(during.written, 0, "{during:?}");
-    assert!(during.dropped > 0, "beyond the bound rows are dropped and counted: {during:?}");
-    assert_eq!(during.queued + during.dropped, REQUESTS as u64, "{during:?}");
+    assert!(
+        during.dropped > 0,
+        "beyond the bound rows are dropped and counted: {during:?}"
+    );
+    assert_eq!(
+        during.queued + during.dropped,
+        REQUESTS as u64,
+        "{during:?}"
+    );
 
     sqlx::raw_sql("COMMIT")
         .execute(&mut locker)
@@ -348,12 +362,19 @@ async fn a_locked_log_table_slows_only_logging_never_the_application_or_its_pool
     let page = page.await.expect("the page");
     assert_eq!(page.status, 200, "the page is served once the lock is gone");
     assert!(
-        eventually(Duration::from_secs(20), || async { audit.stats().queued == 0 }).await,
+        eventually(Duration::from_secs(20), || async {
+            audit.stats().queued == 0
+        })
+        .await,
         "{:?}",
         audit.stats()
     );
     let stats = audit.shutdown().await;
     assert_eq!(stats.written + stats.dropped, REQUESTS as u64, "{stats:?}");
     assert_eq!((stats.failed, stats.lost), (0, 0));
-    assert_eq!(count(&db).await as u64, stats.written, "counters match the table");
+    assert_eq!(
+        count(&db).await as u64,
+        stats.written,
+        "counters match the table"
+    );
 }

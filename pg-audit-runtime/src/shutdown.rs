@@ -36,7 +36,9 @@ pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
         match listeners {
             Ok(listeners) => {
                 let name = listeners.received().await;
-                tracing::info!("pg-audit: {name} received: stopping the server, then draining the API log");
+                tracing::info!(
+                    "pg-audit: {name} received: stopping the server, then draining the API log"
+                );
             }
             Err(error) => {
                 tracing::warn!(

@@ -110,7 +110,10 @@ pub(crate) fn normalize(key: &str) -> String {
 }
 
 fn is_separator_byte(b: u8) -> bool {
-    matches!(b, b'_' | b'-' | b'.' | b' ' | b'\t' | b'\n' | b'\r' | 0x0B | 0x0C)
+    matches!(
+        b,
+        b'_' | b'-' | b'.' | b' ' | b'\t' | b'\n' | b'\r' | 0x0B | 0x0C
+    )
 }
 
 /// Characters left out of a normalized key: separators, marks and what cannot be seen.
@@ -212,28 +215,52 @@ mod tests {
         assert_eq!(normalize("pass\u{00AD}word"), "password", "soft hyphen");
         assert_eq!(normalize("pass\u{202E}word"), "password", "bidi override");
         assert_eq!(normalize("pass\u{2014}word"), "password", "em dash");
-        assert_eq!(normalize("pass\u{3000}word"), "password", "ideographic space");
+        assert_eq!(
+            normalize("pass\u{3000}word"),
+            "password",
+            "ideographic space"
+        );
     }
 
     #[test]
     fn compatibility_forms_and_accents_fold_to_plain_letters() {
         assert_eq!(normalize("ｐａｓｓｗｏｒｄ"), "password", "fullwidth");
-        assert_eq!(normalize("ＰＡＳＳＷＯＲＤ"), "password", "fullwidth capitals");
+        assert_eq!(
+            normalize("ＰＡＳＳＷＯＲＤ"),
+            "password",
+            "fullwidth capitals"
+        );
         assert_eq!(normalize("pásswörd"), "password", "accents");
-        assert_eq!(normalize("pa\u{0301}ssword"), "password", "a combining mark");
+        assert_eq!(
+            normalize("pa\u{0301}ssword"),
+            "password",
+            "a combining mark"
+        );
         assert_eq!(normalize("𝐩𝐚𝐬𝐬𝐰𝐨𝐫𝐝"), "password", "mathematical bold");
         assert_eq!(normalize("ⓟⓐⓢⓢⓦⓞⓡⓓ"), "password", "circled letters");
         assert_eq!(normalize("ſecret"), "secret", "long s");
-        assert_eq!(normalize("İD"), "id", "dotted capital I lowercases without its dot");
+        assert_eq!(
+            normalize("İD"),
+            "id",
+            "dotted capital I lowercases without its dot"
+        );
         assert_eq!(normalize("Straße"), "strasse");
     }
 
     #[test]
     fn cyrillic_and_greek_look_alikes_fold_to_latin() {
         assert_eq!(normalize("p\u{0430}ssword"), "password", "Cyrillic а");
-        assert_eq!(normalize("\u{0420}\u{0410}SSW\u{041E}RD"), "password", "Cyrillic Р А О");
+        assert_eq!(
+            normalize("\u{0420}\u{0410}SSW\u{041E}RD"),
+            "password",
+            "Cyrillic Р А О"
+        );
         assert_eq!(normalize("t\u{043E}k\u{0435}n"), "token", "Cyrillic о е");
-        assert_eq!(normalize("\u{03A4}\u{039F}\u{039A}\u{0395}\u{039D}"), "token", "Greek ΤΟΚΕΝ");
+        assert_eq!(
+            normalize("\u{03A4}\u{039F}\u{039A}\u{0395}\u{039D}"),
+            "token",
+            "Greek ΤΟΚΕΝ"
+        );
         assert_eq!(normalize("\u{0455}\u{0455}n"), "ssn", "Cyrillic ѕ");
     }
 
@@ -308,9 +335,15 @@ mod tests {
         assert!(masker.is_sensitive("session_id"));
         assert!(masker.is_sensitive("user.sessionId"));
         assert!(masker.is_sensitive("pin"));
-        assert!(!masker.is_sensitive("password"), "only the configured words");
+        assert!(
+            !masker.is_sensitive("password"),
+            "only the configured words"
+        );
         let empty = Masker::new([" ", "_", ""], [""; 0]);
-        assert!(!empty.is_sensitive("anything"), "a word that normalizes to nothing matches nothing");
+        assert!(
+            !empty.is_sensitive("anything"),
+            "a word that normalizes to nothing matches nothing"
+        );
     }
 
     #[test]

@@ -379,10 +379,18 @@ mod tests {
 
     #[test]
     fn text_is_kept_as_stored_whatever_its_numbers() {
-        let big = format!("{{\"n\": 1e400, \"f\": 0.{}1, \"i\": {}}}", "0".repeat(20_000), "9".repeat(500));
+        let big = format!(
+            "{{\"n\": 1e400, \"f\": 0.{}1, \"i\": {}}}",
+            "0".repeat(20_000),
+            "9".repeat(500)
+        );
         let kept: JsonText = big.parse().unwrap();
         assert_eq!(kept.as_str(), big);
-        assert_eq!(serde_json::to_string(&kept).unwrap(), big, "serialized as the JSON itself");
+        assert_eq!(
+            serde_json::to_string(&kept).unwrap(),
+            big,
+            "serialized as the JSON itself"
+        );
         let back: JsonText = serde_json::from_str(&big).unwrap();
         assert_eq!(back, kept);
         let members = members(kept.as_str()).unwrap();
@@ -399,7 +407,11 @@ mod tests {
         assert_eq!(render(kept.as_str(), Layout::Compact, HUGE), text);
         let shown = render(kept.as_str(), Layout::Indented, 64 * 1024);
         assert!(shown.len() < 64 * 1024 + 100, "{}", shown.len());
-        assert!(shown.ends_with("… (cut; 2000000 bytes of JSON stored)"), "{}", &shown[shown.len() - 60..]);
+        assert!(
+            shown.ends_with("… (cut; 2000000 bytes of JSON stored)"),
+            "{}",
+            &shown[shown.len() - 60..]
+        );
         let object = format!("{}1{}", "{\"a\":".repeat(100_000), "}".repeat(100_000));
         let kept: JsonText = object.parse().unwrap();
         let top = members(kept.as_str()).unwrap();
@@ -444,7 +456,10 @@ mod tests {
         let stored = format!("[\"{}\"]", "é".repeat(100));
         let shown = render(&stored, Layout::Compact, 51);
         assert!(shown.starts_with("[\"éééé"));
-        assert!(shown.ends_with("… (cut; 204 bytes of JSON stored)"), "{shown}");
+        assert!(
+            shown.ends_with("… (cut; 204 bytes of JSON stored)"),
+            "{shown}"
+        );
         assert_eq!(render(&stored, Layout::Compact, 1000), stored);
     }
 }

@@ -174,11 +174,20 @@ impl Type<Postgres> for Timestamp {
 
 impl<'r> Decode<'r, Postgres> for Timestamp {
     fn decode(value: PgValueRef<'r>) -> Result<Self, BoxDynError> {
-        let bounded = |ahead: bool| if ahead { DateTime::<Utc>::MAX_UTC } else { DateTime::<Utc>::MIN_UTC };
+        let bounded = |ahead: bool| {
+            if ahead {
+                DateTime::<Utc>::MAX_UTC
+            } else {
+                DateTime::<Utc>::MIN_UTC
+            }
+        };
         if value.format() == PgValueFormat::Binary {
             // Microseconds since 2000-01-01 UTC; infinity is i64::MAX, -infinity i64::MIN.
             let micros = <i64 as Decode<Postgres>>::decode(value)?;
-            let epoch = Utc.with_ymd_and_hms(2000, 1, 1, 0, 0, 0).single().ok_or("no epoch")?;
+            let epoch = Utc
+                .with_ymd_and_hms(2000, 1, 1, 0, 0, 0)
+                .single()
+                .ok_or("no epoch")?;
             return Ok(Timestamp(
                 epoch
                     .checked_add_signed(TimeDelta::microseconds(micros))

@@ -139,7 +139,11 @@ pub(crate) fn body(value: Option<&JsonText>) -> Shown {
     match value {
         None => Shown::Absent,
         Some(value) if value.is_null() => Shown::Null,
-        Some(value) => Shown::Json(json::render(value.as_str(), Layout::Indented, MAX_BODY_CHARS)),
+        Some(value) => Shown::Json(json::render(
+            value.as_str(),
+            Layout::Indented,
+            MAX_BODY_CHARS,
+        )),
     }
 }
 
