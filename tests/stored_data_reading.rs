@@ -207,7 +207,7 @@ async fn the_viewer_shows_every_page_of_deep_huge_and_unbounded_json() {
     }
     let history = get(addr, "/audit/record?schema=public&table=docs&id=1").await;
     assert!(
-        history.body.contains(&format!("bytes of JSON stored)")),
+        history.body.contains("bytes of JSON stored)"),
         "a value {VERY_DEEP_OBJECT} levels deep is cut with a note"
     );
 
