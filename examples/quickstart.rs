@@ -207,9 +207,10 @@ fn app(pool: PgPool, audit: &Audit) -> Result<Router, pg_audit::Error> {
         pool: pool.clone(),
         sessions: sessions.clone(),
     };
-    // The viewer is readable with any valid bearer token of this service.
+    // The viewer is readable with any valid bearer token of this service. It reads through
+    // pg-audit's own small pool, so an open page never takes the application's connections.
     let viewer = pg_audit::viewer::router(
-        pg_audit::viewer::ViewerSource::from_settings(pool, audit.settings())?,
+        pg_audit::viewer::ViewerSource::from(audit),
         move |parts: &Parts| {
             let allowed = bearer(parts)
                 .is_some_and(|token| sessions.read().is_ok_and(|s| s.contains_key(token)));
@@ -265,6 +266,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             std::process::exit(2);
         }
     };
+    // The writer reports dropped, set-aside and retried rows through `tracing`: show them.
+    tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .with_writer(std::io::stderr)
+        .init();
     let url = std::env::var("DATABASE_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
     let pool = pg_audit::connect(&url).await?;
@@ -301,15 +307,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let listener = tokio::net::TcpListener::bind(bind).await?;
     let addr = listener.local_addr()?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let signal = pg_audit::shutdown_signal();
     let server = tokio::spawn(async move {
         axum::serve(
             listener,
             app.into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(async move {
+            // SIGTERM (systemd, Kubernetes, Docker) or SIGINT (Ctrl-C) — or the demo's end.
             tokio::select! {
                 _ = stopped => {}
-                _ = tokio::signal::ctrl_c() => {}
+                _ = signal => {}
             }
         })
         .await
@@ -327,7 +335,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
              (e.g. curl -H 'Authorization: Bearer <token>' http://127.0.0.1:3000/audit)"
         );
     } else {
-        println!("quickstart: serving on http://{addr} (viewer at http://{addr}/audit, bearer token from POST /login {{\"username\": \"{USER}\", \"password\": \"{PASSWORD}\"}}); Ctrl-C stops");
+        println!("quickstart: serving on http://{addr} (viewer at http://{addr}/audit, bearer token from POST /login {{\"username\": \"{USER}\", \"password\": \"{PASSWORD}\"}}); SIGTERM or Ctrl-C stops it and writes every queued API-log row");
         server.await??;
         let stats = audit.shutdown().await;
         println!("quickstart: stopped; API-log writer: {stats:?}");
@@ -425,12 +433,12 @@ async fn demo(base: &str) -> Result<Vec<(String, uuid::Uuid)>, Box<dyn std::erro
     Ok(ids)
 }
 
-fn short(value: &Option<Value>) -> String {
-    let text = value.as_ref().map_or("NULL".to_string(), Value::to_string);
+fn short(value: &Option<pg_audit::query::JsonText>) -> String {
+    let text = value.as_ref().map_or("NULL", |json| json.as_str());
     if text.chars().count() > 60 {
         format!("{}…", text.chars().take(59).collect::<String>())
     } else {
-        text
+        text.to_string()
     }
 }
 

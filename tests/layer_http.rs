@@ -251,6 +251,106 @@ async fn sensitive_keys_are_masked_at_any_depth_case_insensitively() {
     assert!(!text.contains("hunter2") && !text.contains("4111"));
 }
 
+#[tokio::test]
+async fn look_alike_and_compound_secret_keys_are_masked_and_allowed_keys_are_kept() {
+    let db = fresh_db!().await;
+    let settings = Settings {
+        layer: LayerSettings {
+            unmasked_fields: vec!["token_count".into()],
+            ..LayerSettings::default()
+        },
+        ..Settings::default()
+    };
+    let server = start(&db, settings).await;
+    let secrets = [
+        "access_token",
+        "refresh_token",
+        "client_secret",
+        "new_password",
+        "passwd",
+        "pwd",
+        "api-key",
+        "bearer",
+        "cookie",
+        "ｐａｓｓｗｏｒｄ",
+        "p\u{0430}ssword",
+        "pass\u{200B}word",
+        "password ",
+        "Set-Cookie",
+        "X-Api-Key",
+    ];
+    let mut body = serde_json::Map::new();
+    for (i, key) in secrets.iter().enumerate() {
+        body.insert(key.to_string(), json!(format!("leak-{i}")));
+    }
+    body.insert("username".into(), json!("ann"));
+    body.insert("token_count".into(), json!(3));
+    body.insert("tokenCount".into(), json!(4));
+    body.insert(
+        "nested".into(),
+        json!([{"session": {"accessToken": "leak-deep"}}]),
+    );
+    let reply = server.post("/json", Value::Object(body).to_string()).await;
+    assert_eq!(reply.status(), 200);
+    let rows = server.rows(&db).await;
+    let stored = rows[0].request_payload.clone().expect("a payload");
+    for key in secrets {
+        assert_eq!(
+            stored[key],
+            json!("********"),
+            "{key:?} is masked: {stored}"
+        );
+    }
+    assert_eq!(stored["username"], json!("ann"));
+    assert_eq!(stored["token_count"], json!(3), "allowed");
+    assert_eq!(
+        stored["tokenCount"],
+        json!(4),
+        "allowed after normalization"
+    );
+    assert_eq!(
+        stored["nested"][0]["session"]["accessToken"],
+        json!("********")
+    );
+    let text: String =
+        sqlx::query_scalar("SELECT request_payload::text FROM audit.pg_api_audit_log")
+            .fetch_one(&db.pool)
+            .await
+            .expect("payload text");
+    assert!(
+        !text.contains("leak-"),
+        "no secret reached the table: {text}"
+    );
+}
+
+#[tokio::test]
+async fn an_unmatched_route_is_logged_by_a_placeholder_not_its_path() {
+    let db = fresh_db!().await;
+    let server = start(&db, Settings::default()).await;
+    let secret_path = format!("/reset-password/s3cr3t-t0ken-{}", "x".repeat(3000));
+    let reply = server.post(&secret_path, "{}").await;
+    assert_eq!(reply.status(), 404);
+    let reply = server.post("/echo", "{}").await;
+    assert_eq!(reply.status(), 200);
+    let rows = server.rows(&db).await;
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0].api_name.as_deref(), Some(pg_audit::UNMATCHED_ROUTE));
+    assert_eq!(pg_audit::UNMATCHED_ROUTE, "(unmatched)");
+    assert_eq!(rows[0].response_code, 404);
+    assert_eq!(
+        rows[1].api_name.as_deref(),
+        Some("/echo"),
+        "a matched route keeps its path"
+    );
+    let leaked: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit.pg_api_audit_log WHERE api_name LIKE '%s3cr3t%'",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .expect("count");
+    assert_eq!(leaked, 0);
+}
+
 trait JsonValue {
     async fn json_value(self) -> Value;
 }

@@ -461,7 +461,18 @@ async fn malformed_filters_are_shown_back_with_what_is_wrong() {
     );
     let reply = get(addr, "/audit?limit=99999999999").await;
     assert_eq!(reply.status, 400);
-    let reply = get(addr, "/audit?limit=0").await;
+    for limit in ["0", "1001"] {
+        let reply = get(addr, &format!("/audit?limit={limit}")).await;
+        assert_eq!(reply.status, 400, "limit={limit}");
+        assert!(
+            reply
+                .body
+                .contains("is not a number of rows from 1 to 1000"),
+            "{}",
+            reply.body
+        );
+    }
+    let reply = get(addr, "/audit?limit=1000").await;
     assert_eq!((reply.status, reply.row_ids().len()), (200, 1));
 }
 

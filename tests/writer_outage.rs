@@ -1,12 +1,18 @@
 //! The API-log writer through a database outage: its pool goes through a TCP proxy that the
-//! test cuts and restores (the shared PostgreSQL server is never stopped).
+//! test cuts and restores (the shared PostgreSQL server is never stopped); and through a
+//! stall, the API-log table locked by another session while the application keeps serving.
 
 use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::routing::post;
 use axum::Router;
+use pg_audit::viewer::{self, ViewerSource};
 use pg_audit::{Audit, Settings, WriterSettings};
-use pg_audit_testing::{eventually, fresh_db, serve, Proxy, TestDb};
+use pg_audit_testing::{eventually, fresh_db, get, serve, Proxy, TestDb};
 use sqlx::postgres::PgPoolOptions;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 async fn echo(body: Bytes) -> String {
@@ -207,4 +213,168 @@ async fn dropping_the_audit_handle_keeps_the_writer_running_under_the_app() {
         assert_eq!(reply.status(), 200);
     }
     assert!(eventually(Duration::from_secs(10), || async { count(&db).await == 3 }).await);
+}
+
+#[pg_audit::audited_handler(user = "clerk")]
+async fn create_order(State(pool): State<sqlx::PgPool>, body: Bytes) -> Result<String, StatusCode> {
+    let mut tx = pg_audit::begin(&pool)
+        .await
+        .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
+    let id: i64 = sqlx::query_scalar("INSERT INTO orders (size) VALUES ($1) RETURNING id")
+        .bind(body.len() as i64)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
+    tx.commit()
+        .await
+        .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
+    Ok(format!("{{\"id\": {id}}}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_locked_log_table_slows_only_logging_never_the_application_or_its_pool() {
+    const REQUESTS: usize = 300;
+    const QUEUE_BYTES: usize = 512 * 1024;
+    let db = fresh_db!().await;
+    db.exec("CREATE TABLE orders (id bigserial PRIMARY KEY, size bigint NOT NULL)")
+        .await;
+    // The application's own small pool; waiting 2 s for a connection fails its request.
+    let app_pool = PgPoolOptions::new()
+        .max_connections(4)
+        .acquire_timeout(Duration::from_secs(2))
+        .connect_with(db.options.clone().application_name("the app"))
+        .await
+        .expect("app pool");
+    let settings = Settings {
+        writer: WriterSettings {
+            flush_interval: Duration::from_millis(20),
+            queue_max_bytes: QUEUE_BYTES,
+            attempt_timeout: Duration::from_secs(1),
+            ..WriterSettings::default()
+        },
+        ..Settings::default()
+    };
+    let audit = Audit::builder(app_pool.clone())
+        .settings(settings)
+        .start()
+        .await
+        .expect("start audit");
+    let allow_all = |_: &http::request::Parts| std::future::ready(true);
+    let app = Router::new()
+        .route("/orders", post(create_order))
+        .with_state(app_pool.clone())
+        .nest(
+            "/audit",
+            viewer::router(ViewerSource::from(&audit), allow_all),
+        )
+        .layer(audit.layer());
+    let addr = serve(app).await;
+
+    let mut locker = db.connect_as(None).await;
+    sqlx::raw_sql("BEGIN; LOCK TABLE audit.pg_api_audit_log IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut locker)
+        .await
+        .expect("lock the API log");
+    // A viewer page opened during the lock waits on it, on the viewer's own pool.
+    let page = tokio::spawn(get(addr, "/audit/requests"));
+
+    let peak_bytes = Arc::new(AtomicU64::new(0));
+    let sampling = {
+        let (audit, peak) = (audit.clone(), peak_bytes.clone());
+        tokio::spawn(async move {
+            loop {
+                peak.fetch_max(audit.stats().queued_bytes, Ordering::Relaxed);
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        })
+    };
+    let body = format!("{{\"pad\": \"{}\"}}", "x".repeat(9_900));
+    let errors = Arc::new(AtomicU64::new(0));
+    let mut senders = Vec::new();
+    for worker in 0..16 {
+        let (body, errors) = (body.clone(), errors.clone());
+        senders.push(tokio::spawn(async move {
+            let client = reqwest::Client::new();
+            for _ in (worker..REQUESTS).step_by(16) {
+                let ok = client
+                    .post(format!("http://{addr}/orders"))
+                    .body(body.clone())
+                    .send()
+                    .await
+                    .is_ok_and(|reply| reply.status() == 200);
+                if !ok {
+                    errors.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }));
+    }
+    for sender in senders {
+        sender.await.expect("sender");
+    }
+    let waiting: Vec<String> = sqlx::query_scalar(
+        "SELECT coalesce(application_name, '') FROM pg_stat_activity
+         WHERE datname = current_database() AND wait_event_type = 'Lock'",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .expect("waiting sessions");
+    sampling.abort();
+    let during = audit.stats();
+
+    assert_eq!(
+        errors.load(Ordering::Relaxed),
+        0,
+        "every application request succeeded"
+    );
+    let orders: i64 = sqlx::query_scalar("SELECT count(*) FROM orders")
+        .fetch_one(&db.pool)
+        .await
+        .expect("orders");
+    assert_eq!(orders as usize, REQUESTS, "and wrote its row");
+    assert!(
+        waiting.iter().any(|name| name == "pg-audit viewer"),
+        "the open page waits on the lock: {waiting:?}"
+    );
+    assert!(
+        waiting.iter().all(|name| name.starts_with("pg-audit ")),
+        "only pg-audit's own connections wait on the log, never the app's: {waiting:?}"
+    );
+    assert!(
+        peak_bytes.load(Ordering::Relaxed) <= QUEUE_BYTES as u64,
+        "the queue stays within its byte bound: peak {} bytes",
+        peak_bytes.load(Ordering::Relaxed)
+    );
+    assert_eq!(during.written, 0, "{during:?}");
+    assert!(
+        during.dropped > 0,
+        "beyond the bound rows are dropped and counted: {during:?}"
+    );
+    assert_eq!(
+        during.queued + during.dropped,
+        REQUESTS as u64,
+        "{during:?}"
+    );
+
+    sqlx::raw_sql("COMMIT")
+        .execute(&mut locker)
+        .await
+        .expect("unlock");
+    let page = page.await.expect("the page");
+    assert_eq!(page.status, 200, "the page is served once the lock is gone");
+    assert!(
+        eventually(Duration::from_secs(20), || async {
+            audit.stats().queued == 0
+        })
+        .await,
+        "{:?}",
+        audit.stats()
+    );
+    let stats = audit.shutdown().await;
+    assert_eq!(stats.written + stats.dropped, REQUESTS as u64, "{stats:?}");
+    assert_eq!((stats.failed, stats.lost), (0, 0));
+    assert_eq!(
+        count(&db).await as u64,
+        stats.written,
+        "counters match the table"
+    );
 }

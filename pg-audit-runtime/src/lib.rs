@@ -5,7 +5,8 @@
 //!   triggers on the audited tables, and whether both match what the application declares;
 //! - **request attribution** — [`AuditContext`] and [`begin`] (who, from where, which
 //!   request, on the writing transaction), the `#[audited_handler]` support, the
-//!   [`AuditLayer`] and the API-log writer behind [`Audit`];
+//!   [`AuditLayer`] and the API-log writer behind [`Audit`], drained at
+//!   [`shutdown_signal`];
 //! - **reading** — the [`query`] API and the read-only [`viewer`];
 //! - **foundation** — SQL templates, identifiers, settings and the [`Error`] type.
 #![warn(missing_docs, unreachable_pub)]
@@ -26,14 +27,16 @@ pub use schema::trigger::MASK;
 mod audit;
 mod context;
 pub mod layer;
+mod shutdown;
 mod writer;
 pub use audit::{Audit, AuditBuilder, DEFAULT_SHUTDOWN_TIMEOUT};
 pub use context::{
     begin, current, scope, AuditContext, Begin, MAX_CONTEXT_TEXT, MAX_EXTRA_CONTEXT,
 };
 pub use layer::handler::AuditUser;
-pub use layer::request::RequestAudit;
+pub use layer::request::{RequestAudit, UNMATCHED_ROUTE};
 pub use layer::{AuditLayer, AuditService};
+pub use shutdown::shutdown_signal;
 pub use writer::WriterStats;
 
 // Reading.

@@ -14,7 +14,7 @@ use std::time::Duration;
 /// |---|---|---|
 /// | `EXCLUDED_PATHS` | [`layer.excluded_paths`](LayerSettings::excluded_paths) | `/admin`, `/static`, `/media` |
 /// | `EXCLUDED_TABLES` | [`schema.excluded_tables`](SchemaSettings::excluded_tables) | none |
-/// | `SENSITIVE_FIELDS` | [`layer.sensitive_fields`](LayerSettings::sensitive_fields) | its eleven keys |
+/// | `SENSITIVE_FIELDS` | [`layer.sensitive_fields`](LayerSettings::sensitive_fields) | its eleven words and four more, matched as parts of normalized keys |
 /// | `MAX_PAYLOAD_SIZE` | [`layer.max_payload_size`](LayerSettings::max_payload_size) | 10000 bytes |
 /// | `LOG_GET_REQUESTS` | [`layer.log_get_requests`](LayerSettings::log_get_requests) | `false` |
 /// | `TRACK_DB_USERS` | [`schema.track_db_users`](SchemaSettings::track_db_users) | `true` |
@@ -131,9 +131,18 @@ pub struct LayerSettings {
     /// Request paths not logged, matched on whole path segments (`/admin` excludes
     /// `/admin/users`, not `/administrators`).
     pub excluded_paths: Vec<String>,
-    /// Keys masked as `"********"` at any depth of request and response bodies
-    /// (case-insensitive).
+    /// Words that make a key sensitive: a key is masked as `"********"`, at any depth of
+    /// request and response bodies, when one of these words is part of it once both are
+    /// normalized (compatibility forms folded, Cyrillic and Greek look-alikes read as Latin,
+    /// lower case, separators `_ - .`, spaces and invisible characters removed). So
+    /// `"token"` masks `access_token`, `refreshToken` and `X-Token`, and `"password"` masks
+    /// `new_password`, `ｐａｓｓｗｏｒｄ` and `pass\u{200B}word`.
     pub sensitive_fields: Vec<String>,
+    /// Keys never masked although a sensitive word is part of them (false positives such as
+    /// `token_count` or `access_level`), compared whole after the same normalization, so
+    /// `"token_count"` also leaves `tokenCount` and `TOKEN-COUNT` in clear. Keys below them
+    /// are still masked.
+    pub unmasked_fields: Vec<String>,
     /// Bodies larger than this many bytes are logged as a "too large" marker.
     pub max_payload_size: usize,
     /// Also log GET, HEAD and OPTIONS requests.
@@ -152,6 +161,7 @@ impl Default for LayerSettings {
                 .iter()
                 .map(|s| s.to_string())
                 .collect(),
+            unmasked_fields: Vec::new(),
             max_payload_size: 10_000,
             log_get_requests: false,
             trusted_proxies: Vec::new(),
@@ -195,7 +205,14 @@ impl Default for WriterSettings {
     }
 }
 
-/// django-pg-audit's `SENSITIVE_FIELDS`.
+/// django-pg-audit's `SENSITIVE_FIELDS`, plus `passwd`, `pwd`, `bearer` and `cookie`: the
+/// words of [`LayerSettings::sensitive_fields`] by default. Each is matched as a part of a
+/// normalized key, so this list also masks `access_token`, `client_secret`,
+/// `new_password`, `X-API-Key` and `Set-Cookie`.
+///
+/// ```
+/// assert!(pg_audit_runtime::DEFAULT_SENSITIVE_FIELDS.contains(&"password"));
+/// ```
 pub const DEFAULT_SENSITIVE_FIELDS: &[&str] = &[
     "password",
     "token",
@@ -208,4 +225,8 @@ pub const DEFAULT_SENSITIVE_FIELDS: &[&str] = &[
     "credit_card",
     "cvv",
     "ssn",
+    "passwd",
+    "pwd",
+    "bearer",
+    "cookie",
 ];

@@ -125,7 +125,19 @@ fn capped(value: String, cap: usize) -> String {
     format!("{}{CUT_MARKER}", &value[..end])
 }
 
-/// Counters of the API-log writer, from [`Audit::stats`](crate::Audit::stats).
+/// Counters of the API-log writer, from [`Audit::stats`](crate::Audit::stats): atomic and
+/// cheap to read at any time, so a source for metrics. `queued` and `queued_bytes` are
+/// gauges, the rest counters; every row the layer accepted is in exactly one of `written`,
+/// `dropped`, `failed`, `lost`, or still `queued`.
+///
+/// ```no_run
+/// # fn export(audit: &pg_audit_runtime::Audit) {
+/// let stats = audit.stats();
+/// if stats.dropped + stats.failed + stats.lost > 0 {
+///     eprintln!("API-log rows missing: {stats:?}");
+/// }
+/// # }
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct WriterStats {
     /// Rows accepted and not yet written (in the queue or in the batch being written).
@@ -415,6 +427,7 @@ async fn write_with_retry(
     receiver: &mut mpsc::Receiver<ApiLogRow>,
 ) {
     let mut backoff = FIRST_BACKOFF;
+    let mut failed_attempts = 0u32;
     loop {
         let attempt_limit = match deadline {
             Some(limit) => limit
@@ -426,6 +439,14 @@ async fn write_with_retry(
             tokio::time::timeout(attempt_limit, insert(pool, &config.audit_schema, batch)).await;
         match outcome {
             Ok(Ok(())) => {
+                if failed_attempts > 0 {
+                    tracing::info!(
+                        rows = batch.len(),
+                        failed_attempts,
+                        "pg-audit: the API log is writable again: {} rows written after {failed_attempts} failed attempts",
+                        batch.len()
+                    );
+                }
                 counters
                     .written
                     .fetch_add(batch.len() as u64, Ordering::Relaxed);
@@ -460,6 +481,7 @@ async fn write_with_retry(
                 );
             }
         }
+        failed_attempts = failed_attempts.saturating_add(1);
         let wait = match deadline {
             Some(limit) => {
                 let left = limit.saturating_duration_since(Instant::now());

@@ -57,7 +57,7 @@ impl LayerConfig {
     pub(crate) fn new(settings: &LayerSettings, writer: WriterHandle) -> Self {
         LayerConfig {
             excluded_paths: settings.excluded_paths.clone(),
-            masker: Masker::new(&settings.sensitive_fields),
+            masker: Masker::new(&settings.sensitive_fields, &settings.unmasked_fields),
             max_payload_size: settings.max_payload_size,
             log_get_requests: settings.log_get_requests,
             trusted_proxies: settings.trusted_proxies.clone(),
@@ -199,7 +199,7 @@ where
             .get::<ConnectInfo<SocketAddr>>()
             .map(|info| info.0.ip());
         let client_ip = resolve::client_ip(peer, request.headers(), &config.trusted_proxies);
-        let path = request::route_path(request.extensions(), request.uri());
+        let path = request::route_path(request.extensions());
         let record = RequestAudit::new(request_id, client_ip, request.method().clone(), path);
         request.extensions_mut().insert(record.clone());
         let mut text = uuid::Uuid::encode_buffer();

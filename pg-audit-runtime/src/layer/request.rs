@@ -40,13 +40,15 @@ struct RequestAuditInner {
 ///
 /// As an axum extractor it never fails: it takes the record the `AuditLayer` put in the
 /// request's extensions or, without a layer, builds one from the request itself (socket
-/// peer from `ConnectInfo`, matched route path, a new UUID v7 request id).
+/// peer from `ConnectInfo`, matched route path or [`UNMATCHED_ROUTE`], a new UUID v7
+/// request id).
 ///
 /// ```
 /// use pg_audit_runtime::RequestAudit;
 /// let (parts, ()) = http::Request::post("/orders").body(()).unwrap().into_parts();
 /// let record = RequestAudit::from_parts(&parts);
-/// assert_eq!((record.method(), record.path()), (&http::Method::POST, "/orders"));
+/// // No router matched this request, so its path is not recorded.
+/// assert_eq!((record.method(), record.path()), (&http::Method::POST, pg_audit_runtime::UNMATCHED_ROUTE));
 /// assert_eq!(record.client_ip(), None);
 /// ```
 #[derive(Debug, Clone)]
@@ -54,7 +56,7 @@ pub struct RequestAudit(Arc<RequestAuditInner>);
 
 impl RequestAudit {
     /// A record for a request with this id, client address, method and path (the matched
-    /// route when known, else the URI path).
+    /// route when known, else [`UNMATCHED_ROUTE`]).
     pub(crate) fn new(
         request_id: Uuid,
         client_ip: Option<IpAddr>,
@@ -80,7 +82,7 @@ impl RequestAudit {
             Uuid::now_v7(),
             client_ip,
             parts.method.clone(),
-            route_path(&parts.extensions, &parts.uri),
+            route_path(&parts.extensions),
         )
     }
 
@@ -99,7 +101,8 @@ impl RequestAudit {
         &self.0.method
     }
 
-    /// The matched route path (e.g. `/orders/{id}`), or the URI path.
+    /// The matched route path (e.g. `/orders/{id}`), or [`UNMATCHED_ROUTE`] when no route
+    /// matched.
     pub fn path(&self) -> &str {
         &self.0.path
     }
@@ -125,12 +128,24 @@ impl RequestAudit {
     }
 }
 
-/// The matched route path when axum matched one, else the URI path.
-pub(crate) fn route_path(extensions: &http::Extensions, uri: &http::Uri) -> String {
+/// The route path recorded (as `api_name`, and as `pg_audit.api_name` for the data audit
+/// rows) for a request that matched no route — a 404 from the fallback, or a layer added
+/// outside the router — instead of its URI path, which anyone can fill with anything
+/// (a token, a password, 3,000 characters).
+///
+/// ```
+/// use pg_audit_runtime::{RequestAudit, UNMATCHED_ROUTE};
+/// let (parts, ()) = http::Request::post("/reset/s3cr3t-t0ken").body(()).unwrap().into_parts();
+/// assert_eq!(RequestAudit::from_parts(&parts).path(), UNMATCHED_ROUTE);
+/// ```
+pub const UNMATCHED_ROUTE: &str = "(unmatched)";
+
+/// The matched route path when axum matched one, else [`UNMATCHED_ROUTE`].
+pub(crate) fn route_path(extensions: &http::Extensions) -> String {
     extensions
         .get::<MatchedPath>()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_else(|| uri.path().to_string())
+        .map_or(UNMATCHED_ROUTE, MatchedPath::as_str)
+        .to_string()
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for RequestAudit {

@@ -25,12 +25,14 @@
 //! ```
 
 mod filter;
+pub(crate) mod json;
 mod rows;
 mod time;
 
 pub use filter::{
     ApiLogFilter, AuditLogFilter, Operation, StatusClass, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE,
 };
+pub use json::JsonText;
 pub use rows::{ApiLogEntry, AuditLogEntry};
 pub use time::{TimeBound, TimeBoundError};
 
@@ -124,14 +126,16 @@ impl Cursor {
                 older: rows
                     .last()
                     .map(&id)
-                    .or(self.after_id.map(|after| after + 1)),
+                    .or(self.after_id.map(|after| after.saturating_add(1))),
                 entries: rows,
             }
         } else {
             Page {
                 older: if more { rows.last().map(&id) } else { None },
                 newer: if self.before_id.is_some() {
-                    rows.first().map(&id).or(self.before_id.map(|b| b - 1))
+                    rows.first()
+                        .map(&id)
+                        .or(self.before_id.map(|b| b.saturating_sub(1)))
                 } else {
                     None
                 },
@@ -164,6 +168,7 @@ pub async fn audit_log<'e>(
         ("record id", &filter.record_id),
         ("user", &filter.user),
     ])?;
+    check_window(filter.since, filter.until)?;
     let cursor = Cursor::new(
         [filter.before_id, filter.after_id],
         filter.limit,
@@ -226,6 +231,7 @@ pub async fn api_log<'e>(
             ));
         }
     }
+    check_window(filter.since, filter.until)?;
     let cursor = Cursor::new(
         [filter.before_id, filter.after_id],
         filter.limit,
@@ -283,6 +289,32 @@ pub async fn api_request<'e>(
         .entries
         .into_iter()
         .next())
+}
+
+/// The earliest instant a `timestamptz` holds: 4714-11-24 BC (Julian day 0), year -4713 in
+/// chrono's astronomical numbering. chrono reaches back further; PostgreSQL would refuse such
+/// a bound with "timestamp out of range". (Its latest, 294276 AD, lies beyond chrono's.)
+fn earliest_timestamp() -> DateTime<Utc> {
+    chrono::NaiveDate::from_ymd_opt(-4713, 11, 24)
+        .and_then(|day| day.and_hms_opt(0, 0, 0))
+        .map_or(DateTime::<Utc>::MIN_UTC, |at| at.and_utc())
+}
+
+/// A time bound PostgreSQL cannot compare with is a mistake in the filter, said as such.
+fn check_window(since: Option<DateTime<Utc>>, until: Option<DateTime<Utc>>) -> Result<()> {
+    let earliest = earliest_timestamp();
+    for (what, bound) in [("since", since), ("until", until)] {
+        if let Some(at) = bound.filter(|at| *at < earliest) {
+            return Err(Error::invalid(
+                what,
+                format!(
+                    "{} is before 4714-11-24 BC, the earliest time PostgreSQL can store",
+                    at.format("%Y-%m-%d")
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// PostgreSQL text cannot hold NUL, so a filter value with one is a mistake, not a miss.
@@ -390,6 +422,29 @@ mod tests {
             (top.entries, top.older, top.newer),
             (vec![7, 6], Some(6), None)
         );
+    }
+
+    #[test]
+    fn cursors_at_the_ends_of_the_id_range_do_not_overflow() {
+        let empty = cursor(None, Some(i64::MAX), 5).into_page(Vec::<i64>::new(), |id| *id);
+        assert_eq!((empty.older, empty.newer), (Some(i64::MAX), None));
+        let empty = cursor(Some(i64::MIN), None, 5).into_page(Vec::<i64>::new(), |id| *id);
+        assert_eq!((empty.older, empty.newer), (None, Some(i64::MIN)));
+    }
+
+    #[test]
+    fn a_time_before_postgresql_can_store_is_refused_with_the_reason() {
+        let ancient = chrono::NaiveDate::from_ymd_opt(-5000, 1, 1)
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .unwrap()
+            .and_utc();
+        let error = check_window(Some(ancient), None).unwrap_err().to_string();
+        assert_eq!(
+            error,
+            "invalid since: -5000-01-01 is before 4714-11-24 BC, the earliest time PostgreSQL can store"
+        );
+        assert!(check_window(None, Some(DateTime::<Utc>::MIN_UTC)).is_err());
+        assert!(check_window(Some(earliest_timestamp()), Some(DateTime::<Utc>::MAX_UTC)).is_ok());
     }
 
     #[test]

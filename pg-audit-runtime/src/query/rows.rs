@@ -1,10 +1,13 @@
-//! The typed rows of the two audit tables.
+//! The typed rows of the two audit tables, read so that no stored value can fail them:
+//! `jsonb` as its text ([`JsonText`]), timestamps beyond what chrono holds (`infinity`)
+//! brought to chrono's bounds.
 
-use chrono::{DateTime, Utc};
+use super::json::{self, JsonText};
+use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
-use sqlx::postgres::PgRow;
-use sqlx::{FromRow, Row};
+use sqlx::error::BoxDynError;
+use sqlx::postgres::{PgRow, PgTypeInfo, PgValueFormat, PgValueRef, Postgres};
+use sqlx::{Decode, FromRow, Row, Type};
 use std::net::IpAddr;
 use uuid::Uuid;
 
@@ -21,17 +24,18 @@ pub struct AuditLogEntry {
     /// `INSERT`, `UPDATE`, `DELETE` or `TRUNCATE`.
     pub operation: String,
     /// The row before the change (UPDATE, DELETE), masked columns as `"********"`.
-    pub old_data: Option<Value>,
+    pub old_data: Option<JsonText>,
     /// The row after the change (INSERT, UPDATE), masked columns as `"********"`.
-    pub new_data: Option<Value>,
+    pub new_data: Option<JsonText>,
     /// UPDATE: a JSON array of the names of the columns whose values changed.
-    pub changed_fields: Option<Value>,
+    pub changed_fields: Option<JsonText>,
     /// The row's primary key as text (composite keys joined), when the table has one.
     pub record_id: Option<String>,
     /// The client address: the HTTP client's for application writes, the database
     /// client's for direct writes.
     pub ip_address: Option<IpAddr>,
-    /// When the change was made.
+    /// When the change was made (a stored `infinity` reads as [`DateTime::<Utc>::MAX_UTC`],
+    /// `-infinity` as `MIN_UTC`).
     pub updated_at: DateTime<Utc>,
     /// The application user who made the change, if the request named one.
     pub updated_by: Option<String>,
@@ -50,7 +54,7 @@ pub struct AuditLogEntry {
     /// The PostgreSQL transaction that made the change.
     pub transaction_id: Option<i64>,
     /// Free-form extra context (tenant, reason, …).
-    pub context: Option<Value>,
+    pub context: Option<JsonText>,
 }
 
 impl AuditLogEntry {
@@ -66,14 +70,16 @@ impl AuditLogEntry {
     /// #   "is_db_user": true, "db_user": "postgres", "application_name": null, "api_name": null,
     /// #   "http_method": null, "request_id": null, "transaction_id": null, "context": null
     /// # })).unwrap();
-    /// entry.changed_fields = Some(serde_json::json!(["total", "status"]));
+    /// entry.changed_fields = Some(r#"["total", "status"]"#.parse()?);
     /// assert_eq!(entry.changed_field_names(), ["total", "status"]);
+    /// # Ok::<(), serde_json::Error>(())
     /// ```
-    pub fn changed_field_names(&self) -> Vec<&str> {
-        match &self.changed_fields {
-            Some(Value::Array(names)) => names.iter().filter_map(Value::as_str).collect(),
-            _ => Vec::new(),
-        }
+    pub fn changed_field_names(&self) -> Vec<String> {
+        self.changed_fields
+            .as_ref()
+            .and_then(|names| json::elements(names.as_str()))
+            .map(|names| names.into_iter().filter_map(json::string).collect())
+            .unwrap_or_default()
     }
 }
 
@@ -89,7 +95,7 @@ impl<'r> FromRow<'r, PgRow> for AuditLogEntry {
             changed_fields: row.try_get("changed_fields")?,
             record_id: row.try_get("record_id")?,
             ip_address: row.try_get("ip_address")?,
-            updated_at: row.try_get("updated_at")?,
+            updated_at: row.try_get::<Timestamp, _>("updated_at")?.0,
             updated_by: row.try_get("updated_by")?,
             is_db_user: row.try_get("is_db_user")?,
             db_user: row.try_get("db_user")?,
@@ -117,16 +123,17 @@ pub struct ApiLogEntry {
     /// The HTTP method.
     pub http_method: Option<String>,
     /// The request body, sensitive keys masked (or a marker for large or non-JSON bodies).
-    pub request_payload: Option<Value>,
+    pub request_payload: Option<JsonText>,
     /// The response body, sensitive keys masked (or a marker for large or non-JSON bodies).
-    pub response_body: Option<Value>,
+    pub response_body: Option<JsonText>,
     /// The HTTP status the client got.
     pub response_code: Option<i32>,
     /// The acting user, when the handler named one.
     pub user_id: Option<String>,
     /// The client address.
     pub ip_address: Option<IpAddr>,
-    /// When the request arrived.
+    /// When the request arrived (a stored `infinity` reads as [`DateTime::<Utc>::MAX_UTC`],
+    /// `-infinity` as `MIN_UTC`).
     pub created_at: DateTime<Utc>,
     /// How long the request took, in milliseconds.
     pub duration_ms: Option<f64>,
@@ -144,8 +151,53 @@ impl<'r> FromRow<'r, PgRow> for ApiLogEntry {
             response_code: row.try_get("response_code")?,
             user_id: row.try_get("user_id")?,
             ip_address: row.try_get("ip_address")?,
-            created_at: row.try_get("created_at")?,
+            created_at: row.try_get::<Timestamp, _>("created_at")?.0,
             duration_ms: row.try_get("duration_ms")?,
         })
+    }
+}
+
+/// A `timestamptz` read without failing: PostgreSQL's range (to 294276 AD, and `infinity`)
+/// is wider than chrono's (±262143 years), so what lies beyond chrono is brought to its
+/// nearest bound instead of failing (or overflowing) the whole page.
+struct Timestamp(DateTime<Utc>);
+
+impl Type<Postgres> for Timestamp {
+    fn type_info() -> PgTypeInfo {
+        <DateTime<Utc> as Type<Postgres>>::type_info()
+    }
+
+    fn compatible(ty: &PgTypeInfo) -> bool {
+        <DateTime<Utc> as Type<Postgres>>::compatible(ty)
+    }
+}
+
+impl<'r> Decode<'r, Postgres> for Timestamp {
+    fn decode(value: PgValueRef<'r>) -> Result<Self, BoxDynError> {
+        let bounded = |ahead: bool| {
+            if ahead {
+                DateTime::<Utc>::MAX_UTC
+            } else {
+                DateTime::<Utc>::MIN_UTC
+            }
+        };
+        if value.format() == PgValueFormat::Binary {
+            // Microseconds since 2000-01-01 UTC; infinity is i64::MAX, -infinity i64::MIN.
+            let micros = <i64 as Decode<Postgres>>::decode(value)?;
+            let epoch = Utc
+                .with_ymd_and_hms(2000, 1, 1, 0, 0, 0)
+                .single()
+                .ok_or("no epoch")?;
+            return Ok(Timestamp(
+                epoch
+                    .checked_add_signed(TimeDelta::microseconds(micros))
+                    .unwrap_or_else(|| bounded(micros > 0)),
+            ));
+        }
+        match value.as_str()? {
+            "infinity" => Ok(Timestamp(bounded(true))),
+            "-infinity" => Ok(Timestamp(bounded(false))),
+            _ => <DateTime<Utc> as Decode<Postgres>>::decode(value).map(Timestamp),
+        }
     }
 }

@@ -1,10 +1,12 @@
 //! What the pages show of a row: values from the database turned into display text (escaped
-//! later by the templates) and each change as a field-level diff.
+//! later by the templates) and each change as a field-level diff. Values are read from their
+//! stored JSON text without recursion, so no document is too deep or too large to show.
 
-use crate::query::AuditLogEntry;
+use crate::query::json::{self, Layout};
+use crate::query::{AuditLogEntry, JsonText};
 use crate::schema::trigger::MASK;
 use chrono::{DateTime, Utc};
-use serde_json::{Map, Value};
+use std::collections::HashMap;
 
 /// Longest text shown for one value; the rest is cut with a note of how much.
 const MAX_VALUE_CHARS: usize = 2000;
@@ -28,13 +30,16 @@ pub(crate) enum Shown {
 }
 
 impl Shown {
-    pub(crate) fn of(value: Option<&Value>) -> Shown {
+    /// The value whose JSON text is `value`.
+    pub(crate) fn of(value: Option<&str>) -> Shown {
         match value {
             None => Shown::Absent,
-            Some(Value::Null) => Shown::Null,
-            Some(Value::String(text)) if text == MASK => Shown::Masked,
-            Some(Value::String(text)) => Shown::Text(cut(text, MAX_VALUE_CHARS)),
-            Some(other) => Shown::Json(cut(&other.to_string(), MAX_VALUE_CHARS)),
+            Some("null") => Shown::Null,
+            Some(text) => match json::string(text) {
+                Some(string) if string == MASK => Shown::Masked,
+                Some(string) => Shown::Text(cut(&string, MAX_VALUE_CHARS)),
+                None => Shown::Json(json::render(text, Layout::Compact, MAX_VALUE_CHARS)),
+            },
         }
     }
 
@@ -80,17 +85,7 @@ pub(crate) struct Diff {
 
 impl Diff {
     pub(crate) fn of(entry: &AuditLogEntry) -> Diff {
-        let empty = Map::new();
-        let old = entry
-            .old_data
-            .as_ref()
-            .and_then(Value::as_object)
-            .unwrap_or(&empty);
-        let new = entry
-            .new_data
-            .as_ref()
-            .and_then(Value::as_object)
-            .unwrap_or(&empty);
+        let (old, new) = (columns(&entry.old_data), columns(&entry.new_data));
         let listed = entry.changed_field_names();
         let is_update = entry.operation == "UPDATE";
         let mut names: Vec<&String> = old
@@ -103,21 +98,21 @@ impl Diff {
             let (before, after) = (old.get(name), new.get(name));
             let changed = is_update
                 && if entry.changed_fields.is_some() {
-                    listed.contains(&name.as_str())
+                    listed.contains(name)
                 } else {
                     before != after
                 };
             let field = FieldChange {
                 name: name.clone(),
                 old: if is_update || entry.operation == "DELETE" {
-                    Shown::of(before)
+                    Shown::of(before.copied())
                 } else {
                     Shown::Absent
                 },
                 new: if entry.operation == "DELETE" {
                     Shown::Absent
                 } else {
-                    Shown::of(after)
+                    Shown::of(after.copied())
                 },
                 changed,
             };
@@ -131,16 +126,30 @@ impl Diff {
     }
 }
 
-/// A JSON body, pretty-printed and cut to a size a page can carry.
-pub(crate) fn body(value: Option<&Value>) -> Shown {
+/// The columns of a stored row (a JSON object) by name, each as its JSON text.
+fn columns(data: &Option<JsonText>) -> HashMap<String, &str> {
+    data.as_ref()
+        .and_then(|data| json::members(data.as_str()))
+        .map(|members| members.into_iter().collect())
+        .unwrap_or_default()
+}
+
+/// A JSON body, indented and cut to a size a page can carry.
+pub(crate) fn body(value: Option<&JsonText>) -> Shown {
     match value {
         None => Shown::Absent,
-        Some(Value::Null) => Shown::Null,
-        Some(other) => Shown::Json(cut(
-            &serde_json::to_string_pretty(other).unwrap_or_default(),
+        Some(value) if value.is_null() => Shown::Null,
+        Some(value) => Shown::Json(json::render(
+            value.as_str(),
+            Layout::Indented,
             MAX_BODY_CHARS,
         )),
     }
+}
+
+/// A JSON value in compact form, cut to `max` bytes.
+pub(crate) fn compact(value: &JsonText, max: usize) -> String {
+    json::render(value.as_str(), Layout::Compact, max)
 }
 
 /// A timestamp as the pages show it, in UTC to the millisecond.
@@ -163,7 +172,7 @@ pub(crate) fn cut(text: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{json, Value};
 
     fn entry(
         operation: &str,
@@ -258,7 +267,8 @@ mod tests {
     fn long_values_are_cut_on_a_character_boundary_with_a_note() {
         assert_eq!(cut("ééééé", 2), "éé… (3 more characters)");
         assert_eq!(cut("short", 10), "short");
-        let Shown::Text(text) = Shown::of(Some(&json!("x".repeat(5000)))) else {
+        let long = json!("x".repeat(5000)).to_string();
+        let Shown::Text(text) = Shown::of(Some(&long)) else {
             panic!("a string is text")
         };
         assert!(text.ends_with("(3000 more characters)"));

@@ -128,7 +128,7 @@ impl ChangeRow {
                 .context
                 .as_ref()
                 .filter(|c| !c.is_null())
-                .map(|c| display::cut(&c.to_string(), 500)),
+                .map(|c| display::compact(c, 500)),
             diff: Diff::of(entry),
         }
     }

@@ -4,6 +4,7 @@
 
 use crate::query::{
     ApiLogFilter, AuditLogFilter, Operation, StatusClass, TimeBound, DEFAULT_PAGE_SIZE,
+    MAX_PAGE_SIZE,
 };
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -107,12 +108,32 @@ fn parse_uuid(label: &str, text: &str) -> Result<Uuid, String> {
 
 fn parse_id(label: &str, text: &str) -> Result<i64, String> {
     text.parse::<i64>()
-        .map_err(|_| format!("{label}: `{text}` is not a row id"))
+        .ok()
+        .filter(|id| *id >= 0)
+        .ok_or_else(|| {
+            format!(
+                "{label}: `{}` is not a row id (a whole number from 0 to {})",
+                cut(text),
+                i64::MAX
+            )
+        })
 }
 
 fn parse_limit(text: &str) -> Result<u32, String> {
     text.parse::<u32>()
-        .map_err(|_| format!("limit: `{text}` is not a number of rows"))
+        .ok()
+        .filter(|limit| (1..=MAX_PAGE_SIZE).contains(limit))
+        .ok_or_else(|| {
+            format!(
+                "limit: `{}` is not a number of rows from 1 to {MAX_PAGE_SIZE}",
+                cut(text)
+            )
+        })
+}
+
+/// What a message quotes of a value the user typed: a value of any length cut short.
+fn cut(text: &str) -> String {
+    super::display::cut(text, 40)
 }
 
 fn is_checked(value: Option<&str>) -> bool {
