@@ -401,3 +401,28 @@ async fn migration_2_keeps_rows_written_twice_before_it_and_makes_later_ones_uni
         3
     );
 }
+
+#[tokio::test]
+async fn a_schema_migrated_before_the_audit_role_keeps_every_write_working_after_migrate() {
+    let db = fresh_db!().await;
+    db.exec("CREATE TABLE orders (id int PRIMARY KEY)").await;
+    let settings = SchemaSettings::default();
+    migrate(&db.pool, &settings, &public_rules()).await.unwrap();
+    // The state a schema of migration 3 is in: context functions without the role's grant,
+    // migration 4 not applied.
+    let role = settings.writer_role();
+    db.exec(&format!(
+        "REVOKE EXECUTE ON FUNCTION audit.pg_audit_context(), audit.pg_audit_is_json(text),
+             audit.pg_audit_truncate_context(jsonb, name, name, text, text) FROM \"{role}\";
+         DELETE FROM audit.pg_audit_migrations WHERE version = 4;"
+    ))
+    .await;
+    let report = migrate(&db.pool, &settings, &public_rules()).await.unwrap();
+    assert_eq!(report.applied, migrations(4));
+    db.exec("INSERT INTO orders VALUES (1); UPDATE orders SET id = 2; TRUNCATE orders")
+        .await;
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM audit.pg_audit_log").await,
+        3
+    );
+}

@@ -342,8 +342,9 @@ pub(crate) async fn plan(
         schemas: declared_schemas,
         ..DeclaredSettings::of(settings, rules)
     };
-    let context_functions_stale =
-        registry::load_settings(conn, audit_schema).await?.as_ref() != Some(&declared);
+    let context_functions_stale = registry::load_settings(conn, audit_schema).await?.as_ref()
+        != Some(&declared)
+        || !catalog::context_functions_granted(conn, settings).await?;
 
     let mut work = PlannedWork {
         plan: AttachPlan {

@@ -5,7 +5,7 @@ use crate::error::{Error, Result};
 use crate::names::QualifiedName;
 use crate::sql::templates::{
     CatalogAuditFunctions, CatalogAuditTriggers, CatalogForeignAuditTriggers, CatalogPartitions,
-    CatalogTables, TableExists,
+    CatalogTables, ContextFunctionsGranted, TableExists,
 };
 use crate::sql::SqlQuery;
 use sqlx::PgConnection;
@@ -184,4 +184,19 @@ pub(crate) async fn require_migrated(conn: &mut PgConnection, schema: &str) -> R
             schema: schema.to_string(),
         })
     }
+}
+
+/// Whether the audit role may execute the audit schema's context functions (false when they
+/// are missing or predate the role).
+pub(crate) async fn context_functions_granted(
+    conn: &mut PgConnection,
+    settings: &crate::settings::SchemaSettings,
+) -> Result<bool> {
+    Ok(ContextFunctionsGranted
+        .render()
+        .query_scalar()
+        .bind(&settings.audit_schema)
+        .bind(settings.writer_role())
+        .fetch_one(conn)
+        .await?)
 }
