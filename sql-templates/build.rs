@@ -37,6 +37,14 @@ fn main() {
         }
         let text = std::fs::read_to_string(&file.path)
             .unwrap_or_else(|e| panic!("cannot read {}: {e}", file.path.display()));
+        if let Some((number, _)) = body_lines(&text).find(|(_, line)| !line.is_ascii()) {
+            // The text is sent as is: a LATIN1 or SQL_ASCII server could not take it.
+            failed = true;
+            println!(
+                "cargo::error={shown}:{number}: non-ASCII character in the SQL; write it as ASCII (comments too) so any server encoding takes the statement"
+            );
+            continue;
+        }
         match parse_template(&text) {
             Ok(template) => generate(&mut out, &shown, &file.stem, &template),
             Err(errors) => {
@@ -54,6 +62,15 @@ fn main() {
         Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("templates.rs");
     std::fs::write(&target, out)
         .unwrap_or_else(|e| panic!("cannot write {}: {e}", target.display()));
+}
+
+/// The lines of a template after its header (the comment block it starts with), numbered
+/// from 1: the lines that reach the server.
+fn body_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    text.lines()
+        .enumerate()
+        .map(|(index, line)| (index + 1, line))
+        .skip_while(|(_, line)| line.trim_start().starts_with("--") || line.trim().is_empty())
 }
 
 /// The `.sql` files one folder down from the crate root, sorted by folder and name.

@@ -190,9 +190,15 @@ async fn malformed_context_values_never_abort_the_write_and_become_null() {
             assert!(row.request_id.is_none(), "{name}={value}");
             assert!(row.ip_address.is_none(), "{name}={value}");
             if *name == "pg_audit.context" {
+                // Kept as a string, cut with a marker past 4096 characters.
+                let kept = if value.chars().count() > 4096 {
+                    format!("{}...[cut]", value.chars().take(4088).collect::<String>())
+                } else {
+                    value.to_string()
+                };
                 assert_eq!(
                     row.context,
-                    Some(Value::String(value.to_string())),
+                    Some(Value::String(kept)),
                     "bad JSON is kept as a string"
                 );
             }

@@ -98,12 +98,31 @@ impl TestDb {
     /// name; [`fresh_db!`](crate::fresh_db) passes it). Panics, saying how to start one, when
     /// no server answers.
     pub async fn new(path: &str) -> TestDb {
-        let name = database_name(path);
+        TestDb::create(path, None).await
+    }
+
+    /// Like [`TestDb::new`], with another server encoding (`SQL_ASCII`, `LATIN1`, …; from
+    /// `template0`, collation `C`). [`fresh_db!`](crate::fresh_db)`(encoding = "LATIN1")`
+    /// passes it.
+    pub async fn with_encoding(path: &str, encoding: &str) -> TestDb {
+        TestDb::create(path, Some(encoding)).await
+    }
+
+    async fn create(path: &str, encoding: Option<&str>) -> TestDb {
+        let name = match encoding {
+            Some(encoding) => database_name(&format!("{path}_{}", encoding.to_lowercase())),
+            None => database_name(path),
+        };
+        let with = encoding.map_or(String::new(), |e| {
+            format!(" ENCODING '{e}' TEMPLATE template0 LC_COLLATE 'C' LC_CTYPE 'C'")
+        });
         let mut admin = admin_connection().await;
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
-            .execute(&mut admin)
-            .await
-            .unwrap_or_else(|e| panic!("cannot create test database {name}: {e}"));
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "CREATE DATABASE \"{name}\"{with}"
+        )))
+        .execute(&mut admin)
+        .await
+        .unwrap_or_else(|e| panic!("cannot create test database {name}: {e}"));
         admin.close().await.ok();
         let options = PgConnectOptions::from_str(&database_url())
             .expect("DATABASE_URL is a valid URL")

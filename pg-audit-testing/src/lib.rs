@@ -51,6 +51,10 @@ macro_rules! fresh_db {
         fn here() {}
         $crate::TestDb::new($crate::__function_path(here))
     }};
+    (encoding = $encoding:expr) => {{
+        fn here() {}
+        $crate::TestDb::with_encoding($crate::__function_path(here), $encoding)
+    }};
 }
 
 /// The path of the function holding `here` (used by [`fresh_db!`]; not for direct use).

@@ -3,7 +3,11 @@
 -- planner inlines it into the trigger's statement: no function call per statement. With no
 -- application context the write is a direct database write: is_db_user is true and, when
 -- tracking is on, the client address is recorded. The connected role (session_user, not the
--- definer) and application_name are recorded always.
+-- definer) and application_name are recorded always. Every value set_config accepted is
+-- stored, cut with a marker, or nulled, never allowed to abort the write: the user id is cut
+-- to 256 characters (it is indexed), the API name to 1024, the method to 32; a context that
+-- is not JSON jsonb accepts in this database's encoding, or is over 64 KiB, is kept as a
+-- string of at most 4096 characters ending in "...[cut]" when cut (ASCII, so it converts to any server encoding).
 -- @ident schema the audit schema
 -- @literal track_db_users 'true' or 'false': record the client address of direct writes
 SELECT s.user_id,
@@ -25,6 +29,7 @@ SELECT s.user_id,
        CASE
            WHEN s.context IS NULL THEN NULL
            WHEN {{schema}}.pg_audit_is_json(s.context) THEN s.context::jsonb
+           WHEN length(s.context) > 4096 THEN to_jsonb(left(s.context, 4088) || '...[cut]')
            ELSE to_jsonb(s.context)
        END,
        s.user_id IS NULL AND s.api_name IS NULL AND s.http_method IS NULL AND s.request_id IS NULL,
@@ -32,15 +37,19 @@ SELECT s.user_id,
        NULLIF(current_setting('application_name', true), ''),
        txid_current()
 FROM (
-    SELECT NULLIF(current_setting('pg_audit.user_id', true), '') AS user_id,
+    SELECT CASE WHEN length(u.user_id) > 256 THEN left(u.user_id, 248) || '...[cut]' ELSE u.user_id END AS user_id,
            NULLIF(current_setting('pg_audit.ip', true), '') AS ip,
-           NULLIF(current_setting('pg_audit.api_name', true), '') AS api_name,
+           CASE WHEN length(u.api_name) > 1024 THEN left(u.api_name, 1016) || '...[cut]' ELSE u.api_name END AS api_name,
            upper(left(NULLIF(current_setting('pg_audit.http_method', true), ''), 32)) AS http_method,
            CASE
                WHEN current_setting('pg_audit.request_id', true) ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
                THEN current_setting('pg_audit.request_id', true)
            END AS request_id,
            NULLIF(current_setting('pg_audit.context', true), '') AS context
+    FROM (
+        SELECT NULLIF(current_setting('pg_audit.user_id', true), '') AS user_id,
+               NULLIF(current_setting('pg_audit.api_name', true), '') AS api_name
+    ) AS u
 ) AS s
 CROSS JOIN (
     SELECT '((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])' AS ipv4,

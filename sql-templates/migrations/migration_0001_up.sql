@@ -73,7 +73,7 @@ CREATE TABLE {{schema}}.pg_audit_tables (
     PRIMARY KEY (schema_name, table_name)
 );
 
--- Settings the application declared that the command needs too (audited schemas, …).
+-- Settings the application declared that the command needs too (audited schemas, ...).
 CREATE TABLE {{schema}}.pg_audit_settings (
     name text PRIMARY KEY,
     value jsonb NOT NULL

@@ -121,24 +121,30 @@ fn migration_0004_down(settings: &SchemaSettings) -> Sql {
     .render()
 }
 
-/// The checksums migration 1 had in release 0.1, which embedded the context functions (and
-/// so the `track_db_users` setting) in its text. A schema migrated then is the same schema;
-/// its recorded checksum is brought up to date instead of warning.
+/// The checksums migration 1 was recorded with before its text took its present form, so
+/// a schema migrated then is recognized as the same schema and its recorded checksum is
+/// brought up to date instead of warning: release 0.1 embedded the context functions (and
+/// so the `track_db_users` setting) in it, and until migration 4 one of its comments held a
+/// non-ASCII "…", which a LATIN1 server cannot take.
 fn legacy_checksums(version: i32, settings: &SchemaSettings) -> Vec<String> {
     if version != 1 {
         return Vec::new();
     }
-    [false, true]
-        .into_iter()
-        .map(|track_db_users| {
-            let then = Release01ContextFunctions {
-                schema: &settings.audit_schema,
-                track_db_users: if track_db_users { "true" } else { "false" },
-            }
-            .render();
-            checksum(&Sql::join([migration_0001_up(settings), then], "\n\n"))
-        })
-        .collect()
+    let with_ellipsis = migration_0001_up(settings).as_str().replacen(
+        "(audited schemas, ...)",
+        "(audited schemas, \u{2026})",
+        1,
+    );
+    let mut sums = vec![checksum(&with_ellipsis)];
+    for track_db_users in [false, true] {
+        let then = Release01ContextFunctions {
+            schema: &settings.audit_schema,
+            track_db_users: if track_db_users { "true" } else { "false" },
+        }
+        .render();
+        sums.push(checksum(&format!("{with_ellipsis}\n\n{then}")));
+    }
+    sums
 }
 
 fn migration_0001_down(settings: &SchemaSettings) -> Sql {
@@ -170,8 +176,8 @@ struct AppliedRow {
     schema_created: bool,
 }
 
-fn checksum(sql: &Sql) -> String {
-    format!("{:016x}", trigger::stable_hash(sql.as_str().as_bytes()))
+fn checksum(sql: &str) -> String {
+    format!("{:016x}", trigger::stable_hash(sql.as_bytes()))
 }
 
 /// Applies pending migrations. Like django-pg-audit, the first migration also attaches audit
@@ -224,7 +230,7 @@ pub async fn migrate(
     for migration in MIGRATIONS {
         let up = (migration.up)(settings);
         if let Some(done) = applied.iter().find(|a| a.version == migration.version) {
-            let sum = checksum(&up);
+            let sum = checksum(up.as_str());
             if legacy_checksums(done.version, settings).contains(&done.checksum) {
                 MigrationsUpdateChecksum { schema }
                     .render()
@@ -239,7 +245,7 @@ pub async fn migrate(
             continue;
         }
         let first_of_schema = !schema_existed && report.applied.is_empty() && applied.is_empty();
-        let sum = checksum(&up);
+        let sum = checksum(up.as_str());
         up.execute(&mut *tx).await?;
         MigrationsRecord { schema }
             .render()
@@ -362,13 +368,14 @@ pub fn migration_files(settings: &SchemaSettings) -> Result<Vec<(String, Sql)>> 
 mod tests {
     use super::*;
 
-    /// Release 0.1 recorded these for the default settings (`track_db_users` off, then on),
-    /// from the context functions it embedded (frozen in `release_0_1_context_functions.sql`).
+    /// What the default settings recorded: migration 1 as it was until migration 4, then as
+    /// release 0.1 had it (`track_db_users` off, then on; its context functions are frozen in
+    /// `release_0_1_context_functions.sql`).
     #[test]
     fn the_release_0_1_checksums_of_migration_1_are_recognized() {
         assert_eq!(
             legacy_checksums(1, &SchemaSettings::default()),
-            ["27c0f4d14c0c845f", "dc2c6d06819be94c"]
+            ["721cb60912ca38db", "27c0f4d14c0c845f", "dc2c6d06819be94c"]
         );
         assert!(legacy_checksums(2, &SchemaSettings::default()).is_empty());
     }
