@@ -5,24 +5,12 @@
 //! within its cap. `PG_AUDIT_CONTEXT_SEED` replays a seed.
 
 use pg_audit::{migrate, SchemaSettings};
-use pg_audit_testing::{fresh_db, public_rules, TestDb};
+use pg_audit_testing::{fresh_db, public_rules, seed_from_env, Dice, TestDb};
 use sqlx::Connection;
 
-/// splitmix64: the same seed, the same values.
-struct Dice(u64);
-
-impl Dice {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
+/// A number in `0..n`.
+fn pick(dice: &mut Dice, n: usize) -> usize {
+    dice.below(n as u64) as usize
 }
 
 /// Random text: ASCII, Latin-1, other scripts, control characters, quotes and backslashes.
@@ -31,50 +19,50 @@ fn text(dice: &mut Dice, len: usize) -> String {
         "a", "Z", "7", " ", "\"", "\\", "'", "{", "}", "[", "]", ":", ",", "é", "ß", "日本", "😀",
         "\u{7f}", "\u{1}", "\n", "\t", "\u{200b}", "\\u0000", "\\ud800", "\\u00e9", "\\u65e5",
     ];
-    (0..len).map(|_| PIECES[dice.below(PIECES.len())]).collect()
+    (0..len).map(|_| PIECES[pick(dice, PIECES.len())]).collect()
 }
 
 /// A context value: valid JSON of every awkward kind, or something that only looks like it.
 fn context(dice: &mut Dice) -> String {
-    let depth = 1 + dice.below(200);
+    let depth = 1 + pick(dice, 200);
     let digits = |dice: &mut Dice, n: usize| -> String {
         (0..n)
-            .map(|_| char::from(b'0' + dice.below(10) as u8))
+            .map(|_| char::from(b'0' + pick(dice, 10) as u8))
             .collect()
     };
-    match dice.below(14) {
+    match pick(dice, 14) {
         0 => format!("{}{}", "[".repeat(depth), "]".repeat(depth)),
         1 => format!("{}1{}", "{\"a\":".repeat(depth), "}".repeat(depth)),
         2 => {
-            let n = 500 + dice.below(3000);
+            let n = 500 + pick(dice, 3000);
             format!("{{\"n\": 1{}}}", digits(dice, n))
         }
         3 => {
-            let n = 1000 + dice.below(20_000);
+            let n = 1000 + pick(dice, 20_000);
             format!("{{\"n\": 0.{}}}", digits(dice, n))
         }
-        4 => format!("{{\"n\": 1e{}}}", 1 + dice.below(99_999)),
-        5 => format!("{{\"n\": 1.5e-{}}}", 1 + dice.below(99_999)),
+        4 => format!("{{\"n\": 1e{}}}", 1 + pick(dice, 99_999)),
+        5 => format!("{{\"n\": 1.5e-{}}}", 1 + pick(dice, 99_999)),
         6 => {
-            let n = 1 + dice.below(50);
+            let n = 1 + pick(dice, 50);
             format!("{{\"s\": \"{}\"}}", text(dice, n))
         }
         7 => format!(
             "{{\"big\": \"{}\"}}",
-            "x".repeat(1000 + dice.below(200_000))
+            "x".repeat(1000 + pick(dice, 200_000))
         ),
         8 => "{\"u\": \"\\u00e9\\u65e5\"}".to_string(),
         9 => "{\"bad\": \"\\ud800\", \"nul\": \"\\u0000\"}".to_string(),
         10 => {
-            let n = 1 + dice.below(100);
+            let n = 1 + pick(dice, 100);
             text(dice, n)
         }
         11 => format!(
             "{{\"a\": [1, 2, {{\"b\": null}}], \"c\": {}}}",
-            dice.below(1000)
+            pick(dice, 1000)
         ),
         12 => "{\"trailing\": 1,}".to_string(),
-        _ => "x".repeat(1 + dice.below(3_000_000)),
+        _ => "x".repeat(1 + pick(dice, 3_000_000)),
     }
 }
 
@@ -82,11 +70,11 @@ fn context(dice: &mut Dice) -> String {
 fn settings(dice: &mut Dice) -> Vec<(&'static str, String)> {
     let mut out = Vec::new();
     let mut maybe = |dice: &mut Dice, name: &'static str, value: String| {
-        if dice.below(4) > 0 {
+        if pick(dice, 4) > 0 {
             out.push((name, value));
         }
     };
-    let len = [1, 10, 255, 256, 257, 1025, 5000, 300_000][dice.below(8)];
+    let len = [1, 10, 255, 256, 257, 1025, 5000, 300_000][pick(dice, 8)];
     let user = text(dice, len);
     maybe(dice, "pg_audit.user_id", user);
     let ip = [
@@ -96,19 +84,19 @@ fn settings(dice: &mut Dice) -> Vec<(&'static str, String)> {
         "999.1.1.1",
         "fe80::1%eth0",
         "",
-    ][dice.below(6)];
+    ][pick(dice, 6)];
     maybe(dice, "pg_audit.ip", ip.to_string());
-    let api_len = [1, 100, 1025, 40_000][dice.below(4)];
+    let api_len = [1, 100, 1025, 40_000][pick(dice, 4)];
     let api = text(dice, api_len);
     maybe(dice, "pg_audit.api_name", api);
-    let method_len = [1, 7, 33, 5000][dice.below(4)];
+    let method_len = [1, 7, 33, 5000][pick(dice, 4)];
     let method = text(dice, method_len);
     maybe(dice, "pg_audit.http_method", method);
     let request = [
         "0190f1c2-6a39-7b6e-8a3c-8d4f7a1e2b3c",
         "not-a-uuid",
         "0190F1C2-6A39-7B6E-8A3C-8D4F7A1E2B3C",
-    ][dice.below(3)];
+    ][pick(dice, 3)];
     maybe(dice, "pg_audit.request_id", request.to_string());
     let context = context(dice);
     maybe(dice, "pg_audit.context", context);
@@ -125,7 +113,7 @@ async fn prepared(db: &TestDb) {
 /// Runs `rounds` generated writes; returns how many `set_config` accepted.
 async fn writes_commit_and_are_audited(db: &TestDb, seed: u64, rounds: usize) -> usize {
     let mut conn = sqlx::PgConnection::connect_with(&db.options).await.unwrap();
-    let mut dice = Dice(seed);
+    let mut dice = Dice::new(seed);
     let mut accepted = 0;
     for id in 0..rounds as i32 {
         let values = settings(&mut dice);
@@ -193,14 +181,7 @@ async fn writes_commit_and_are_audited(db: &TestDb, seed: u64, rounds: usize) ->
 }
 
 fn seed() -> u64 {
-    std::env::var("PG_AUDIT_CONTEXT_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(1, |d| d.as_nanos() as u64)
-        })
+    seed_from_env("PG_AUDIT_CONTEXT_SEED")
 }
 
 #[tokio::test]

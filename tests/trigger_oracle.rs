@@ -9,14 +9,7 @@ use pg_audit_testing::{fresh_db, oracle};
 
 #[tokio::test]
 async fn audit_rows_equal_the_oracle_s_and_replaying_the_log_reproduces_every_table() {
-    let seed = std::env::var("PG_AUDIT_ORACLE_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(1, |d| d.as_nanos() as u64)
-        });
+    let seed = pg_audit_testing::seed_from_env("PG_AUDIT_ORACLE_SEED");
     let db = fresh_db!().await;
     oracle::prepare(&db).await;
     match oracle::run(&db, seed, 2000).await {

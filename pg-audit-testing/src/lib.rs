@@ -21,6 +21,7 @@
 
 pub mod attacks;
 mod db;
+mod dice;
 mod events;
 mod fixture;
 mod http;
@@ -28,6 +29,7 @@ pub mod oracle;
 mod proxy;
 
 pub use db::{database_url, TestDb};
+pub use dice::{seed_from_env, Dice};
 pub use events::CapturedEvents;
 pub use fixture::{
     create_audit_tables, epoch, public_rules, write_change, write_request, Change, FiveChanges,

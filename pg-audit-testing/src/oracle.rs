@@ -6,7 +6,7 @@
 //! oracle's (operation, old and new row, changed columns, record id), and at the end replaying
 //! each table's audit log must reproduce the table.
 
-use crate::TestDb;
+use crate::{Dice, TestDb};
 use serde_json::{Map, Value};
 use sqlx::{AssertSqlSafe, Connection, PgConnection};
 use std::collections::BTreeMap;
@@ -93,33 +93,17 @@ pub struct OracleReport {
     pub rows: usize,
 }
 
-/// A small deterministic generator (splitmix64): the same seed, the same workload.
-struct Dice(u64);
-
-impl Dice {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> i64 {
-        (self.next() % n) as i64
-    }
-
-    fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
-    }
+/// A number in `0..n`, for SQL text.
+fn roll(dice: &mut Dice, n: u64) -> i64 {
+    dice.below(n) as i64
 }
 
 /// One statement of the workload, with `{s}` for the schema (`public` or `oracle`).
 fn statement(dice: &mut Dice) -> String {
-    let (a, b, m) = (dice.below(40), dice.below(40), dice.below(5) + 2);
-    let r = dice.below(m as u64);
-    let v = dice.below(100);
-    match dice.below(22) {
+    let (a, b, m) = (roll(dice, 40), roll(dice, 40), roll(dice, 5) + 2);
+    let r = roll(dice, m as u64);
+    let v = roll(dice, 100);
+    match roll(dice, 22) {
         0 => format!("INSERT INTO {{s}}.k VALUES ({a}, {v}, 's{b}') ON CONFLICT (id) DO UPDATE SET v = {{s}}.k.v + EXCLUDED.v"),
         1 => format!("INSERT INTO {{s}}.k SELECT g, g % 7, NULL FROM generate_series({a}, {a} + {b} % 9) AS g ON CONFLICT DO NOTHING"),
         2 => format!("UPDATE {{s}}.k SET v = v + 1 WHERE id % {m} = {r}"),
@@ -331,12 +315,12 @@ pub async fn run(db: &TestDb, seed: u64, statements: usize) -> Result<OracleRepo
     exec(&mut conn, "SET TimeZone = 'UTC'")
         .await
         .map_err(|e| e.to_string())?;
-    let mut dice = Dice(seed);
+    let mut dice = Dice::new(seed);
     let mut report = OracleReport::default();
     let (mut audit_last, mut oracle_last) = (0_i64, 0_i64);
     while report.statements < statements {
         exec(&mut conn, "BEGIN").await.map_err(|e| e.to_string())?;
-        for _ in 0..dice.below(6) + 1 {
+        for _ in 0..roll(&mut dice, 6) + 1 {
             let sql = statement(&mut dice);
             report.statements += 1;
             exec(&mut conn, "SAVEPOINT s")
