@@ -24,6 +24,7 @@
 //! # Ok(()) }
 //! ```
 
+mod activity;
 mod filter;
 mod rows;
 mod time;
@@ -31,6 +32,9 @@ mod time;
 pub use filter::{
     ApiLogFilter, AuditLogFilter, Operation, StatusClass, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE,
 };
+pub(crate) use activity::{api_activity, audit_activity, Activity, Bucket, MAX_COUNTED};
+#[cfg(test)]
+pub(crate) use activity::Count;
 pub use rows::{ApiLogEntry, AuditLogEntry};
 pub use time::{TimeBound, TimeBoundError};
 

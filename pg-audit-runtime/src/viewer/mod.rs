@@ -23,6 +23,7 @@
 //! # let _ = app; Ok(()) }
 //! ```
 
+mod chart;
 mod display;
 mod pages;
 mod params;
@@ -30,7 +31,7 @@ mod params;
 use crate::error::Result;
 use crate::names::check_identifier;
 use crate::settings::Settings;
-use axum::extract::{Request, State};
+use axum::extract::{NestedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -95,12 +96,24 @@ impl ViewerSource {
 }
 
 /// Whether a request may see the audit trail.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Access {
     /// Serve the page.
     Allow,
     /// Answer `403 Forbidden` without reading anything.
     Deny,
+    /// Send a browser that is not signed in to the application's sign-in page: `303 See
+    /// Other` to this location (a path such as `/sign-in`), with `next=` and the page it
+    /// asked for (its full path and query, nest prefix included) added to the query, so the
+    /// sign-in page can send it back. Nothing is read. The sign-in page must only follow a
+    /// `next` that is a path of its own site (starting with one `/`).
+    ///
+    /// ```
+    /// use pg_audit_runtime::viewer::Access;
+    /// let access = Access::SignIn("/sign-in".into());
+    /// assert_ne!(access, Access::Allow);
+    /// ```
+    SignIn(String),
 }
 
 impl From<bool> for Access {
@@ -163,7 +176,8 @@ where
 /// | `/requests/{request_id}` | one request and every data change it made |
 ///
 /// Every route is GET-only and runs `authorize` first; a denied request is answered
-/// `403 Forbidden` before any query runs.
+/// `403 Forbidden` (or, for [`Access::SignIn`], redirected to the sign-in page) before any
+/// query runs.
 pub fn router<A: Authorize>(source: impl Into<ViewerSource>, authorize: A) -> Router {
     let source = source.into();
     Router::new()
@@ -181,11 +195,8 @@ async fn guard<A: Authorize>(State(authorize): State<A>, request: Request, next:
     let (parts, body) = request.into_parts();
     let mut response = match authorize.authorize(&parts).await {
         Access::Allow => next.run(Request::from_parts(parts, body)).await,
-        Access::Deny => (
-            StatusCode::FORBIDDEN,
-            "403 Forbidden: you may not see the audit trail\n",
-        )
-            .into_response(),
+        Access::Deny => forbidden(),
+        Access::SignIn(location) => sign_in_redirect(&parts, &location),
     };
     let headers = response.headers_mut();
     for (name, value) in [
@@ -198,4 +209,50 @@ async fn guard<A: Authorize>(State(authorize): State<A>, request: Request, next:
         headers.insert(HeaderName::from_static(name), HeaderValue::from_static(value));
     }
     response
+}
+
+fn forbidden() -> Response {
+    (
+        StatusCode::FORBIDDEN,
+        "403 Forbidden: you may not see the audit trail\n",
+    )
+        .into_response()
+}
+
+/// `303 See Other` to `location` with `next=` the page asked for; a location that cannot be
+/// a header value is the application's mistake, logged, and answered as a refusal.
+fn sign_in_redirect(parts: &Parts, location: &str) -> Response {
+    // A router nested under a prefix sees only the rest of the path; the browser asked for
+    // the prefix and the rest.
+    let prefix = parts
+        .extensions
+        .get::<NestedPath>()
+        .map(|nested| nested.as_str().trim_end_matches('/'))
+        .unwrap_or_default();
+    let rest = parts
+        .uri
+        .path_and_query()
+        .map_or("/", |path_and_query| path_and_query.as_str());
+    let asked = match rest {
+        "/" if !prefix.is_empty() => prefix.to_string(),
+        rest if rest.starts_with("/?") && !prefix.is_empty() => format!("{prefix}{}", &rest[1..]),
+        rest => format!("{prefix}{rest}"),
+    };
+    let next = serde_urlencoded::to_string([("next", asked.as_str())]).unwrap_or_default();
+    let separator = if location.contains('?') { '&' } else { '?' };
+    match HeaderValue::from_str(&format!("{location}{separator}{next}")) {
+        Ok(target) => (
+            StatusCode::SEE_OTHER,
+            [(http::header::LOCATION, target)],
+            "303 See Other: sign in to see the audit trail\n",
+        )
+            .into_response(),
+        Err(_) => {
+            tracing::error!(
+                location,
+                "pg-audit viewer: the sign-in location is not a valid header value"
+            );
+            forbidden()
+        }
+    }
 }
