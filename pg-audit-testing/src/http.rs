@@ -120,9 +120,11 @@ pub fn unescape(text: &str) -> String {
 
 /// A client that opens a connection per request, as a browser's first visit does, so no
 /// pooled connection outlives the test's runtime and a timed request includes its connect.
+/// It follows no redirect: a test sees the answer the server gave.
 fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .pool_max_idle_per_host(0)
+        .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("an HTTP client")
 }
@@ -136,6 +138,27 @@ pub async fn send(addr: SocketAddr, method: &str, target: &str, headers: &[(&str
         request = request.header(*name, *value);
     }
     read(request.send().await.expect("send the request")).await
+}
+
+/// Sends `POST target` with a form body (`application/x-www-form-urlencoded`, given
+/// encoded, as a browser sends a form) and these headers, and reads the whole response.
+pub async fn post_form(
+    addr: SocketAddr,
+    target: &str,
+    body: &str,
+    headers: &[(&str, &str)],
+) -> Reply {
+    let mut request = client()
+        .post(format!("http://{addr}{target}"))
+        .header(
+            http::header::CONTENT_TYPE,
+            "application/x-www-form-urlencoded",
+        )
+        .body(body.to_string());
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    read(request.send().await.expect("send the form")).await
 }
 
 /// GET `target`.

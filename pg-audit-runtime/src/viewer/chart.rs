@@ -54,6 +54,8 @@ pub(crate) struct Bar {
 pub(crate) struct Label {
     pub(crate) x: String,
     pub(crate) y: String,
+    /// `start`, `middle` or `end`: which part of the text sits at `x`.
+    pub(crate) anchor: &'static str,
     pub(crate) text: String,
 }
 
@@ -223,6 +225,7 @@ impl Chart {
                 label: Label {
                     x: num(LEFT - 6.0),
                     y: num(y + 4.0),
+                    anchor: "end",
                     text: value.to_string(),
                 },
             })
@@ -233,10 +236,20 @@ impl Chart {
             .iter()
             .enumerate()
             .step_by(step)
-            .map(|(index, start)| Label {
-                x: num(LEFT + slot * index as f64 + slot / 2.0),
-                y: num(HEIGHT - 8.0),
-                text: time_label(bucket, *start),
+            .map(|(index, start)| {
+                let x = LEFT + slot * index as f64 + slot / 2.0;
+                // A label near the right edge ends there rather than running past it.
+                let (x, anchor) = if x > WIDTH - RIGHT - 40.0 {
+                    (WIDTH - RIGHT, "end")
+                } else {
+                    (x, "middle")
+                };
+                Label {
+                    x: num(x),
+                    y: num(HEIGHT - 8.0),
+                    anchor,
+                    text: time_label(bucket, *start),
+                }
             })
             .collect();
 
@@ -269,6 +282,7 @@ impl Chart {
                     label: Label {
                         x: num(LEFT + width / 2.0),
                         y: num(TOP + plot_height / 2.0),
+                        anchor: "middle",
                         text: "not counted".into(),
                     },
                 });
@@ -283,6 +297,7 @@ impl Chart {
         let empty = (activity.counted == 0).then(|| Label {
             x: num(LEFT + plot_width / 2.0),
             y: num(TOP + plot_height / 2.0),
+            anchor: "middle",
             text: format!("No {noun} in this window"),
         });
 
@@ -382,15 +397,19 @@ impl Timeline {
                 ),
             })
             .collect();
+        // The first time starts at the left end of the axis and the last ends at its right
+        // end; a single change is labelled under its mark.
         let mut times = vec![Label {
-            x: num(x_of(first)),
+            x: num(if last > first { TIMELINE_MARGIN - 8.0 } else { x_of(first) }),
             y: num(TIMELINE_HEIGHT - 6.0),
+            anchor: if last > first { "start" } else { "middle" },
             text: display::time(first),
         }];
         if last > first {
             times.push(Label {
-                x: num(x_of(last)),
+                x: num(WIDTH - TIMELINE_MARGIN + 8.0),
                 y: num(TIMELINE_HEIGHT - 6.0),
+                anchor: "end",
                 text: display::time(last),
             });
         }
