@@ -67,6 +67,27 @@ impl Reply {
         Some(unescape(href))
     }
 
+    /// Every tag of the body that begins with `start` (such as `<rect class="bar`), as its
+    /// attributes: name → value, unescaped from HTML.
+    pub fn tags(&self, start: &str) -> Vec<std::collections::HashMap<String, String>> {
+        self.body
+            .split(start)
+            .skip(1)
+            .map(|rest| {
+                let mut tag = rest.split('>').next().unwrap_or_default();
+                let mut attributes = std::collections::HashMap::new();
+                while let Some(at) = tag.find("=\"") {
+                    let name = tag[..at].rsplit([' ', '"']).next().unwrap_or_default();
+                    let value_and_rest = &tag[at + 2..];
+                    let end = value_and_rest.find('"').unwrap_or(value_and_rest.len());
+                    attributes.insert(name.to_string(), unescape(&value_and_rest[..end]));
+                    tag = &value_and_rest[(end + 1).min(value_and_rest.len())..];
+                }
+                attributes
+            })
+            .collect()
+    }
+
     /// Every link target with this class, unescaped from HTML.
     pub fn links_of_class(&self, class: &str) -> Vec<String> {
         let marker = format!("class=\"{class}\" href=\"");
