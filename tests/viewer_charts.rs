@@ -201,9 +201,12 @@ async fn an_empty_window_draws_no_bar_and_says_so() {
 async fn a_window_holding_more_than_is_counted_marks_what_the_count_did_not_reach() {
     let db = fresh_db!().await;
     create_audit_tables(&db).await;
-    // 20,100 changes a second apart from 12:00, then one more at 18:00.
+    // One change by zed at 12:00, then 20,100 changes a second apart from 12:00, then one
+    // more at 18:00.
     db.exec(
-        "INSERT INTO audit.pg_audit_log (schema_name, table_name, operation, record_id, updated_at)
+        "INSERT INTO audit.pg_audit_log (schema_name, table_name, operation, record_id, updated_by, updated_at)
+         VALUES ('public', 'orders', 'UPDATE', '7', 'zed', TIMESTAMPTZ '2026-01-01 12:00:00.5+00');
+         INSERT INTO audit.pg_audit_log (schema_name, table_name, operation, record_id, updated_at)
          SELECT 'public', 'orders', 'INSERT', g::text, TIMESTAMPTZ '2026-01-01 12:00:00+00' + g * INTERVAL '1 second'
          FROM generate_series(0, 20099) AS g;
          INSERT INTO audit.pg_audit_log (schema_name, table_name, operation, record_id, updated_at)
@@ -218,9 +221,27 @@ async fn a_window_holding_more_than_is_counted_marks_what_the_count_did_not_reac
     assert_eq!(shown.values().sum::<i64>(), 20_000);
     assert_eq!(shown[&("2026-01-01T18:00:00+00:00".into(), "DELETE".into())], 1);
     assert_eq!(shown[&("2026-01-01T12:00:00+00:00".into(), "INSERT".into())], 3600 - 101);
-    assert!(reply.body.contains("the newest 20000 are counted, back to 2026-01-01 12:01:41.000 UTC"));
+    assert!(reply.body.contains(
+        "the chart counts those among the newest 20000, back to 2026-01-01 12:01:41.000 UTC"
+    ));
     // The first hour was reached, so nothing is marked as not counted.
     assert!(reply.tags("<rect class=\"uncounted\"").is_empty());
+
+    // Other filters pick among the rows read: the DELETE is among the newest.
+    let deletes = page(
+        addr,
+        "/audit?since=2026-01-01T12:00&until=2026-01-01T19:00&operation=DELETE",
+    )
+    .await;
+    assert_eq!(counted(&deletes), 1);
+    assert!(deletes.body.contains("the chart counts those among the newest 20000"));
+    // A user has an index: the rows read are that user's, all of them.
+    let zed = page(addr, "/audit?since=2026-01-01T12:00&until=2026-01-01T19:00&user=zed").await;
+    assert_eq!(
+        bars(&zed),
+        BTreeMap::from([bar("2026-01-01T12:00:00+00:00", "UPDATE", 1)])
+    );
+    assert!(!zed.body.contains("chart-note"));
 
     let later = page(addr, "/audit?since=2026-01-01T10:00&until=2026-01-01T19:00").await;
     assert_eq!(

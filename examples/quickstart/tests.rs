@@ -113,14 +113,7 @@ async fn without_a_live_session_a_browser_is_sent_to_sign_in_and_a_bad_token_is_
     assert_eq!(expired.header("location"), Some("/sign-in?next=%2Faudit"));
 
     // API clients: the bearer token of POST /login opens the viewer; a wrong one is a 403.
-    let login = reqwest::Client::new()
-        .post(format!("http://{addr}/login"))
-        .json(&json!({"username": USER, "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
-    let token: Value = login.json().await.unwrap();
-    let bearer = format!("Bearer {}", token["token"].as_str().unwrap());
+    let bearer = sign_in_token(addr).await;
     assert_eq!(
         send(addr, "GET", "/audit", &[("Authorization", &bearer)]).await.status,
         200
@@ -181,6 +174,7 @@ async fn the_demo_prints_whole_request_ids_that_the_viewer_filter_takes() {
     assert!(viewer_help("http://127.0.0.1:3000").contains("sign in as `alice`, password `wonderland`"));
 }
 
+/// The `Authorization` value of a bearer token from `POST /login`.
 async fn sign_in_token(addr: SocketAddr) -> String {
     let login = reqwest::Client::new()
         .post(format!("http://{addr}/login"))

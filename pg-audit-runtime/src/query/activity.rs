@@ -1,11 +1,14 @@
 //! Activity over a time window, counted in SQL for the viewer's charts: how many matching
 //! rows of either log fall in each hour or day, split by operation or status class.
 //!
-//! The count reads at most [`MAX_COUNTED`] rows, newest first, so a chart costs the same
-//! on a log of any size; [`Activity::oldest`] and [`Activity::complete`] say how far back
-//! it reached.
+//! The count reads at most [`MAX_COUNTED`] rows of the window, newest first, so a chart
+//! costs the same on a log of any size; [`Activity::oldest`] and [`Activity::complete`] say
+//! how far back it reached.
 
-use super::{refuse_nul, table_error, ApiLogFilter, AuditLogFilter, Cursor};
+use super::{
+    bind_api_filter, bind_audit_filter, refuse_nul, table_error, ApiLogFilter, AuditLogFilter,
+    Cursor,
+};
 use crate::error::Result;
 use crate::names::check_identifier;
 use crate::sql::templates::{ActivityApiLog, ActivityAuditLog};
@@ -13,7 +16,7 @@ use crate::sql::SqlQuery;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use sqlx::postgres::PgExecutor;
 
-/// The most rows one chart counts (newest first). About 15 ms of reading on the
+/// The most rows one chart reads (newest first). About 15 ms of reading on the
 /// development machine; a window holding more is counted back as far as these reach.
 pub(crate) const MAX_COUNTED: i64 = 20_000;
 
@@ -75,16 +78,19 @@ pub(crate) struct Activity {
     pub(crate) until: DateTime<Utc>,
     pub(crate) bucket: Bucket,
     pub(crate) counts: Vec<Count>,
-    /// Rows counted.
+    /// Rows counted: read and matching the filters.
     pub(crate) counted: i64,
-    /// The time of the oldest row counted.
+    /// Rows read.
+    pub(crate) examined: i64,
+    /// The time of the oldest row read.
     pub(crate) oldest: Option<DateTime<Utc>>,
 }
 
 impl Activity {
-    /// Every matching row of the window was counted (fewer than [`MAX_COUNTED`] matched).
+    /// Every row of the window that the filters could match was read (fewer than
+    /// [`MAX_COUNTED`]).
     pub(crate) fn complete(&self) -> bool {
-        self.counted < MAX_COUNTED
+        self.examined < MAX_COUNTED
     }
 
     fn from_rows(
@@ -99,18 +105,21 @@ impl Activity {
             bucket,
             counts: Vec::new(),
             counted: 0,
+            examined: 0,
             oldest: None,
         };
         for row in rows {
             match (row.bucket, row.series) {
-                (Some(start), Some(series)) => activity.counts.push(Count {
+                (Some(start), Some(series)) if row.n > 0 => activity.counts.push(Count {
                     bucket: start,
                     series,
                     rows: row.n,
                 }),
-                // The grouping set () row: everything counted.
+                (Some(_), Some(_)) => {}
+                // The grouping set () row: everything read.
                 _ => {
                     activity.counted = row.n;
+                    activity.examined = row.examined;
                     activity.oldest = row.oldest;
                 }
             }
@@ -125,11 +134,14 @@ struct ActivityRow {
     bucket: Option<DateTime<Utc>>,
     series: Option<String>,
     n: i64,
+    examined: i64,
     oldest: Option<DateTime<Utc>>,
 }
 
 /// The window's changes per bucket and operation, under the filter's other conditions (its
-/// cursors and limit are not used).
+/// cursors and limit are not used). A filter by request, record (with its table) or user
+/// has an index that selects the rows to read; other filters pick among the newest rows of
+/// the window.
 pub(crate) async fn audit_activity<'e>(
     executor: impl PgExecutor<'e>,
     audit_schema: &str,
@@ -146,24 +158,20 @@ pub(crate) async fn audit_activity<'e>(
     ])?;
     let bucket = Bucket::for_window(since, until);
     let order_by = window_order(since, until);
+    let indexed = filter.request_id.is_some()
+        || filter.user.is_some()
+        || (filter.record_id.is_some() && filter.schema.is_some() && filter.table.is_some());
     let rows = ActivityAuditLog {
         audit_schema,
         order_by: &order_by,
     }
     .render()
     .query_as::<ActivityRow>()
-    .persistent(false)
-    .bind(filter.schema.as_deref())
-    .bind(filter.table.as_deref())
-    .bind(filter.record_id.as_deref())
-    .bind(filter.request_id)
-    .bind(filter.user.as_deref())
-    .bind(filter.operation.map(super::Operation::as_str))
-    .bind(filter.db_user_only)
-    .bind(since)
-    .bind(until)
+    .persistent(false);
+    let rows = bind_audit_filter(rows, filter, Some(since), Some(until))
     .bind(MAX_COUNTED)
     .bind(bucket.seconds())
+    .bind(indexed)
     .fetch_all(executor)
     .await
     .map_err(|e| table_error(e, audit_schema))?;
@@ -171,7 +179,7 @@ pub(crate) async fn audit_activity<'e>(
 }
 
 /// The window's API requests per bucket and status class, under the filter's other
-/// conditions.
+/// conditions, which pick among the newest requests of the window.
 pub(crate) async fn api_activity<'e>(
     executor: impl PgExecutor<'e>,
     audit_schema: &str,
@@ -187,23 +195,14 @@ pub(crate) async fn api_activity<'e>(
     ])?;
     let bucket = Bucket::for_window(since, until);
     let order_by = window_order(since, until);
-    let (status_low, status_high) = filter.status_range();
     let rows = ActivityApiLog {
         audit_schema,
         order_by: &order_by,
     }
     .render()
     .query_as::<ActivityRow>()
-    .persistent(false)
-    .bind(filter.path.as_deref())
-    .bind(filter.method.as_deref().map(str::to_ascii_uppercase))
-    .bind(status_low)
-    .bind(status_high)
-    .bind(filter.user.as_deref())
-    .bind(filter.min_duration_ms.filter(|ms| ms.is_finite()))
-    .bind(filter.request_id)
-    .bind(since)
-    .bind(until)
+    .persistent(false);
+    let rows = bind_api_filter(rows, filter, Some(since), Some(until))
     .bind(MAX_COUNTED)
     .bind(bucket.seconds())
     .fetch_all(executor)

@@ -182,16 +182,8 @@ pub async fn audit_log<'e>(
     .query_as::<AuditLogEntry>()
     // Unnamed: planned with the actual values each time, so the unused filters fold away
     // and the matching index is used (a cached generic plan would scan).
-    .persistent(false)
-    .bind(filter.schema.as_deref())
-    .bind(filter.table.as_deref())
-    .bind(filter.record_id.as_deref())
-    .bind(filter.request_id)
-    .bind(filter.user.as_deref())
-    .bind(filter.operation.map(Operation::as_str))
-    .bind(filter.db_user_only)
-    .bind(filter.since)
-    .bind(filter.until)
+    .persistent(false);
+    let rows = bind_audit_filter(rows, filter, filter.since, filter.until)
     .bind(filter.before_id)
     .bind(filter.after_id)
     .bind(cursor.fetch_limit())
@@ -236,23 +228,14 @@ pub async fn api_log<'e>(
         [filter.since, filter.until],
     );
     let order_by = cursor.order_by(Utc::now());
-    let (status_low, status_high) = filter.status_range();
     let rows = QueryApiLog {
         audit_schema,
         order_by: &order_by,
     }
     .render()
     .query_as::<ApiLogEntry>()
-    .persistent(false)
-    .bind(filter.path.as_deref())
-    .bind(filter.method.as_deref().map(str::to_ascii_uppercase))
-    .bind(status_low)
-    .bind(status_high)
-    .bind(filter.user.as_deref())
-    .bind(filter.min_duration_ms)
-    .bind(filter.request_id)
-    .bind(filter.since)
-    .bind(filter.until)
+    .persistent(false);
+    let rows = bind_api_filter(rows, filter, filter.since, filter.until)
     .bind(filter.before_id)
     .bind(filter.after_id)
     .bind(cursor.fetch_limit())
@@ -287,6 +270,50 @@ pub async fn api_request<'e>(
         .entries
         .into_iter()
         .next())
+}
+
+/// A statement reading `T` rows with sqlx's PostgreSQL arguments.
+type RowQuery<T> = sqlx::query::QueryAs<'static, sqlx::Postgres, T, sqlx::postgres::PgArguments>;
+
+/// Binds $1–$9 of the statements that read the data audit log with a filter: its
+/// conditions, then the window `[since, until)`.
+fn bind_audit_filter<T>(
+    query: RowQuery<T>,
+    filter: &AuditLogFilter,
+    since: Option<DateTime<Utc>>,
+    until: Option<DateTime<Utc>>,
+) -> RowQuery<T> {
+    query
+        .bind(filter.schema.clone())
+        .bind(filter.table.clone())
+        .bind(filter.record_id.clone())
+        .bind(filter.request_id)
+        .bind(filter.user.clone())
+        .bind(filter.operation.map(Operation::as_str))
+        .bind(filter.db_user_only)
+        .bind(since)
+        .bind(until)
+}
+
+/// Binds $1–$9 of the statements that read the API log with a filter: its conditions
+/// (the status as a half-open range), then the window `[since, until)`.
+fn bind_api_filter<T>(
+    query: RowQuery<T>,
+    filter: &ApiLogFilter,
+    since: Option<DateTime<Utc>>,
+    until: Option<DateTime<Utc>>,
+) -> RowQuery<T> {
+    let (status_low, status_high) = filter.status_range();
+    query
+        .bind(filter.path.clone())
+        .bind(filter.method.as_deref().map(str::to_ascii_uppercase))
+        .bind(status_low)
+        .bind(status_high)
+        .bind(filter.user.clone())
+        .bind(filter.min_duration_ms)
+        .bind(filter.request_id)
+        .bind(since)
+        .bind(until)
 }
 
 /// PostgreSQL text cannot hold NUL, so a filter value with one is a mistake, not a miss.

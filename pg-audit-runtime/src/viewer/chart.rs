@@ -287,7 +287,7 @@ impl Chart {
                     },
                 });
                 let note = format!(
-                    "The window holds more than {MAX_COUNTED} {noun}: the newest {MAX_COUNTED} are counted, back to {}; narrow the filters or the window to count the rest.",
+                    "More than {MAX_COUNTED} {noun} to read in this window: the chart counts those among the newest {MAX_COUNTED}, back to {}; narrow the window to count the rest.",
                     display::time(oldest)
                 );
                 (uncounted, vec![note])
@@ -447,6 +447,7 @@ mod tests {
                 })
                 .collect(),
             counted,
+            examined: counted,
             oldest: oldest.map(at),
         }
     }

@@ -1,12 +1,16 @@
 //! A read-only web view of the audit trail, to nest in the application's own router.
 //!
-//! Pages: **Changes** (the data audit log, filtered and paged by keyset), **Record history**
-//! (every change of one row as a field-level diff), **Requests** (the API log) and a
-//! **Request** page (its masked bodies and every data change it made). Server-rendered from
-//! templates checked at compile time; every value from the database is escaped; no script.
+//! Pages: **Changes** (the data audit log, filtered and paged by keyset, under a chart of the
+//! window's changes per hour or day and operation), **Record history** (every change of one
+//! row as a field-level diff, under its timeline), **Requests** (the API log, under a chart of
+//! requests per status class) and a **Request** page (its masked bodies and every data change
+//! it made). Server-rendered from templates checked at compile time, the charts as inline SVG
+//! counted in SQL; every value from the database is escaped; no script.
 //!
 //! There is no open viewer: [`router`] takes an [`Authorize`] check that runs before
-//! anything else, and a refused request gets `403 Forbidden` without a query being run.
+//! anything else; a refused request gets `403 Forbidden` (or, for a browser that is not
+//! signed in, a redirect to the application's sign-in page, [`Access::SignIn`]) without a
+//! query being run.
 //!
 //! ```no_run
 //! use axum::Router;
