@@ -157,8 +157,14 @@ async fn a_browser_without_a_session_is_sent_to_sign_in_with_the_page_it_asked_f
     let addr = serve(Router::new().nest("/audit", viewer::router(source, sign_in))).await;
     for (route, next) in [
         ("/audit", "%2Faudit"),
-        ("/audit?table=orders&operation=DELETE", "%2Faudit%3Ftable%3Dorders%26operation%3DDELETE"),
-        ("/audit/requests/0190f1c2-6a39-7b6e-8a3c-8d4f7a1e2b3c", "%2Faudit%2Frequests%2F0190f1c2-6a39-7b6e-8a3c-8d4f7a1e2b3c"),
+        (
+            "/audit?table=orders&operation=DELETE",
+            "%2Faudit%3Ftable%3Dorders%26operation%3DDELETE",
+        ),
+        (
+            "/audit/requests/0190f1c2-6a39-7b6e-8a3c-8d4f7a1e2b3c",
+            "%2Faudit%2Frequests%2F0190f1c2-6a39-7b6e-8a3c-8d4f7a1e2b3c",
+        ),
     ] {
         let reply = get(addr, route).await;
         assert_eq!(reply.status, 303, "{route}");
@@ -169,5 +175,10 @@ async fn a_browser_without_a_session_is_sent_to_sign_in_with_the_page_it_asked_f
         );
         assert_eq!(reply.header("cache-control"), Some("no-store"));
     }
-    assert_eq!(send(addr, "GET", "/audit", &[("Cookie", "s=1")]).await.status, 403);
+    assert_eq!(
+        send(addr, "GET", "/audit", &[("Cookie", "s=1")])
+            .await
+            .status,
+        403
+    );
 }

@@ -144,5 +144,8 @@ async fn hostile_names_in_the_pictures_show_as_text() {
     )
     .await;
     assert_eq!(history.tags("<circle class=\"mark").len(), 1);
-    assert_inert(&history.body, &[&format!("INSERT 2026-01-01 12:00:00.000 UTC by {ATTR}")]);
+    assert_inert(
+        &history.body,
+        &[&format!("INSERT 2026-01-01 12:00:00.000 UTC by {ATTR}")],
+    );
 }

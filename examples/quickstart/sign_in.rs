@@ -341,8 +341,17 @@ mod tests {
 
     #[test]
     fn next_is_followed_only_to_a_path_of_this_site() {
-        assert_eq!(local_path("/audit/requests?status=5xx"), "/audit/requests?status=5xx");
-        for foreign in ["//evil.example/", "https://evil.example/", "/\\evil.example", "audit", ""] {
+        assert_eq!(
+            local_path("/audit/requests?status=5xx"),
+            "/audit/requests?status=5xx"
+        );
+        for foreign in [
+            "//evil.example/",
+            "https://evil.example/",
+            "/\\evil.example",
+            "audit",
+            "",
+        ] {
             assert_eq!(local_path(foreign), VIEWER, "{foreign}");
         }
     }
@@ -350,7 +359,10 @@ mod tests {
     #[test]
     fn the_session_cookie_is_read_among_others() {
         let mut headers = HeaderMap::new();
-        headers.insert(COOKIE, HeaderValue::from_static("a=1; quickstart_session=abc; b=2"));
+        headers.insert(
+            COOKIE,
+            HeaderValue::from_static("a=1; quickstart_session=abc; b=2"),
+        );
         assert_eq!(session_id(&headers), Some("abc"));
         assert_eq!(session_id(&HeaderMap::new()), None);
     }

@@ -28,11 +28,13 @@ async fn a_wrong_password_gets_an_error_and_no_cookie() {
     let (addr, _audit) = quickstart(&db, SESSION_LIFETIME).await;
     let form = get(addr, "/sign-in?next=%2Faudit").await;
     assert_eq!(form.status, 200);
-    assert!(form.body.contains(r#"<form method="post" action="/sign-in""#));
-    assert!(form.body.contains(r#"name="next" value="/audit""#));
     assert!(form
-        .header("content-security-policy")
-        .is_some_and(|csp| csp.contains("default-src 'none'") && csp.contains("form-action 'self'")));
+        .body
+        .contains(r#"<form method="post" action="/sign-in""#));
+    assert!(form.body.contains(r#"name="next" value="/audit""#));
+    assert!(form.header("content-security-policy").is_some_and(|csp| csp
+        .contains("default-src 'none'")
+        && csp.contains("form-action 'self'")));
     for body in [
         "username=alice&password=guess&next=%2Faudit",
         "username=bob&password=wonderland&next=%2Faudit",
@@ -105,8 +107,19 @@ async fn without_a_live_session_a_browser_is_sent_to_sign_in_and_a_bad_token_is_
     }
     // A session past its lifetime is no session.
     let signed_in = post_form(addr, "/sign-in", RIGHT, &[]).await;
-    let cookie = signed_in.header("set-cookie").unwrap().split(';').next().unwrap().to_string();
-    assert_eq!(send(addr, "GET", "/audit", &[("Cookie", &cookie)]).await.status, 200);
+    let cookie = signed_in
+        .header("set-cookie")
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        send(addr, "GET", "/audit", &[("Cookie", &cookie)])
+            .await
+            .status,
+        200
+    );
     tokio::time::sleep(Duration::from_millis(1200)).await;
     let expired = send(addr, "GET", "/audit", &[("Cookie", &cookie)]).await;
     assert_eq!(expired.status, 303);
@@ -115,7 +128,9 @@ async fn without_a_live_session_a_browser_is_sent_to_sign_in_and_a_bad_token_is_
     // API clients: the bearer token of POST /login opens the viewer; a wrong one is a 403.
     let bearer = sign_in_token(addr).await;
     assert_eq!(
-        send(addr, "GET", "/audit", &[("Authorization", &bearer)]).await.status,
+        send(addr, "GET", "/audit", &[("Authorization", &bearer)])
+            .await
+            .status,
         200
     );
     let refused = send(addr, "GET", "/audit", &[("Authorization", "Bearer forged")]).await;
@@ -140,19 +155,24 @@ async fn the_demo_prints_whole_request_ids_that_the_viewer_filter_takes() {
     let printed = logs(&db.pool, audit.settings(), &requests).await.unwrap();
     let shown = uuids(&printed);
     // Every row of both logs is listed under its request's whole id.
-    let data_rows: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM quickstart_audit.pg_audit_log WHERE request_id IS NOT NULL")
+    let data_rows: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM quickstart_audit.pg_audit_log WHERE request_id IS NOT NULL",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    let api_rows: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM quickstart_audit.pg_api_audit_log")
             .fetch_one(&db.pool)
             .await
             .unwrap();
-    let api_rows: i64 = sqlx::query_scalar("SELECT count(*) FROM quickstart_audit.pg_api_audit_log")
-        .fetch_one(&db.pool)
-        .await
-        .unwrap();
     assert!(data_rows >= 3 && api_rows >= 5, "{printed}");
     assert_eq!(shown.len() as i64, data_rows + api_rows, "{printed}");
     for id in &shown {
-        assert!(requests.iter().any(|(_, sent)| sent == id), "{id} was a request of the demo");
+        assert!(
+            requests.iter().any(|(_, sent)| sent == id),
+            "{id} was a request of the demo"
+        );
     }
     // An id as printed finds its changes in the viewer.
     let update = requests
@@ -171,7 +191,9 @@ async fn the_demo_prints_whole_request_ids_that_the_viewer_filter_takes() {
     .await;
     assert_eq!(page.status, 200);
     assert_eq!(page.row_ids().len(), 1, "{}", page.body);
-    assert!(viewer_help("http://127.0.0.1:3000").contains("sign in as `alice`, password `wonderland`"));
+    assert!(
+        viewer_help("http://127.0.0.1:3000").contains("sign in as `alice`, password `wonderland`")
+    );
 }
 
 /// The `Authorization` value of a bearer token from `POST /login`.
@@ -197,7 +219,10 @@ async fn counted(page: &Page, selector: &str) -> i64 {
 }
 
 async fn count_of(page: &Page, selector: &str) -> usize {
-    page.find_elements(selector).await.map(|e| e.len()).unwrap_or(0)
+    page.find_elements(selector)
+        .await
+        .map(|e| e.len())
+        .unwrap_or(0)
 }
 
 async fn rows(db: &TestDb, sql: &'static str) -> i64 {
@@ -229,17 +254,30 @@ async fn a_person_signs_in_and_browses_the_changes_a_record_a_request_and_the_re
         .event_listener::<EventJavascriptDialogOpening>()
         .await
         .unwrap();
-    assert!(url_of(&page).await.ends_with("/sign-in?next=%2Faudit"), "{}", url_of(&page).await);
+    assert!(
+        url_of(&page).await.ends_with("/sign-in?next=%2Faudit"),
+        "{}",
+        url_of(&page).await
+    );
     assert!(screenshot(&page, &shots.join("sign-in.png")).await > 5_000);
     // A wrong password first: an error, still the sign-in page, the name kept.
     type_into(&page, "input[name=username]", "alice").await;
     type_into(&page, "input[name=password]", "guess").await;
     click_and_wait(&page, "button[type=submit]").await;
-    assert!(text_of(&page, ".error").await.contains("Wrong user name or password"));
-    assert!(page.get_cookies().await.unwrap().is_empty(), "no cookie after a wrong password");
+    assert!(text_of(&page, ".error")
+        .await
+        .contains("Wrong user name or password"));
+    assert!(
+        page.get_cookies().await.unwrap().is_empty(),
+        "no cookie after a wrong password"
+    );
     type_into(&page, "input[name=password]", "wonderland").await;
     click_and_wait(&page, "button[type=submit]").await;
-    assert!(url_of(&page).await.ends_with("/audit"), "{}", url_of(&page).await);
+    assert!(
+        url_of(&page).await.ends_with("/audit"),
+        "{}",
+        url_of(&page).await
+    );
     let cookies = page.get_cookies().await.unwrap();
     assert!(
         cookies
@@ -249,11 +287,21 @@ async fn a_person_signs_in_and_browses_the_changes_a_record_a_request_and_the_re
     );
 
     // Changes: the chart counts every change written, split by operation.
-    assert_eq!(page.get_title().await.unwrap().as_deref(), Some("Changes · pg-audit"));
+    assert_eq!(
+        page.get_title().await.unwrap().as_deref(),
+        Some("Changes · pg-audit")
+    );
     let changes = rows(&db, "SELECT count(*) FROM quickstart_audit.pg_audit_log").await;
     assert_eq!(counted(&page, "#activity rect.bar").await, changes);
-    let updates = rows(&db, "SELECT count(*) FROM quickstart_audit.pg_audit_log WHERE operation = 'UPDATE'").await;
-    assert_eq!(counted(&page, "#activity rect.bar[data-series=UPDATE]").await, updates);
+    let updates = rows(
+        &db,
+        "SELECT count(*) FROM quickstart_audit.pg_audit_log WHERE operation = 'UPDATE'",
+    )
+    .await;
+    assert_eq!(
+        counted(&page, "#activity rect.bar[data-series=UPDATE]").await,
+        updates
+    );
     assert!(screenshot(&page, &shots.join("changes.png")).await > 10_000);
 
     // Filtering through the form: only UPDATEs, in the list and in the chart.
@@ -267,8 +315,15 @@ async fn a_person_signs_in_and_browses_the_changes_a_record_a_request_and_the_re
         .await
         .unwrap();
     click_and_wait(&page, "form.filters button[type=submit]").await;
-    assert!(url_of(&page).await.contains("operation=UPDATE"), "{}", url_of(&page).await);
-    let badges = page.find_elements("#changes tbody .badge.op").await.unwrap();
+    assert!(
+        url_of(&page).await.contains("operation=UPDATE"),
+        "{}",
+        url_of(&page).await
+    );
+    let badges = page
+        .find_elements("#changes tbody .badge.op")
+        .await
+        .unwrap();
     assert_eq!(badges.len() as i64, updates);
     for badge in badges {
         assert_eq!(badge.inner_text().await.unwrap().as_deref(), Some("UPDATE"));
@@ -281,7 +336,10 @@ async fn a_person_signs_in_and_browses_the_changes_a_record_a_request_and_the_re
     let entries = count_of(&page, "#history > li").await;
     assert_eq!(entries, 3, "the order was inserted, updated and deleted");
     assert_eq!(count_of(&page, "#timeline circle.mark").await, entries);
-    assert_eq!(count_of(&page, "#timeline circle.mark[data-series=UPDATE]").await, 1);
+    assert_eq!(
+        count_of(&page, "#timeline circle.mark[data-series=UPDATE]").await,
+        1
+    );
     assert!(screenshot(&page, &shots.join("record.png")).await > 10_000);
 
     // The request that created it: its payload and the change it made.
@@ -291,9 +349,18 @@ async fn a_person_signs_in_and_browses_the_changes_a_record_a_request_and_the_re
         .find(|(label, _)| label == "POST /orders")
         .map(|(_, id)| id.to_string())
         .unwrap();
-    assert!(url_of(&page).await.ends_with(&created), "{}", url_of(&page).await);
-    assert!(text_of(&page, "h1").await.contains(&created), "the whole request id");
-    assert!(text_of(&page, "pre.body").await.contains("\"item\": \"book\""));
+    assert!(
+        url_of(&page).await.ends_with(&created),
+        "{}",
+        url_of(&page).await
+    );
+    assert!(
+        text_of(&page, "h1").await.contains(&created),
+        "the whole request id"
+    );
+    assert!(text_of(&page, "pre.body")
+        .await
+        .contains("\"item\": \"book\""));
     assert_eq!(count_of(&page, "#request-changes > li").await, 1);
     assert!(screenshot(&page, &shots.join("request.png")).await > 10_000);
 
@@ -303,7 +370,12 @@ async fn a_person_signs_in_and_browses_the_changes_a_record_a_request_and_the_re
     let logged = 10;
     assert!(
         eventually(Duration::from_secs(10), || async {
-            rows(&db, "SELECT count(*) FROM quickstart_audit.pg_api_audit_log").await == logged
+            rows(
+                &db,
+                "SELECT count(*) FROM quickstart_audit.pg_api_audit_log",
+            )
+            .await
+                == logged
         })
         .await,
         "the API log holds the {logged} requests"
@@ -315,15 +387,25 @@ async fn a_person_signs_in_and_browses_the_changes_a_record_a_request_and_the_re
         "SELECT count(*) FROM quickstart_audit.pg_api_audit_log WHERE response_code BETWEEN 400 AND 499",
     )
     .await;
-    assert_eq!(failed, 3, "a refused login, an order without a token, a wrong sign-in");
-    assert_eq!(counted(&page, "#request-activity rect.bar[data-series='4xx']").await, failed);
+    assert_eq!(
+        failed, 3,
+        "a refused login, an order without a token, a wrong sign-in"
+    );
+    assert_eq!(
+        counted(&page, "#request-activity rect.bar[data-series='4xx']").await,
+        failed
+    );
     assert!(screenshot(&page, &shots.join("requests.png")).await > 10_000);
 
     // The order named like a script shows its name as text, and nothing ran.
-    page.goto(format!("{base}/audit/record?schema=quickstart&table=orders&id=2"))
+    page.goto(format!(
+        "{base}/audit/record?schema=quickstart&table=orders&id=2"
+    ))
+    .await
+    .unwrap();
+    assert!(text_of(&page, "#history")
         .await
-        .unwrap();
-    assert!(text_of(&page, "#history").await.contains("<script>alert(1)</script>"));
+        .contains("<script>alert(1)</script>"));
     assert!(
         dialogs.next().now_or_never().flatten().is_none(),
         "a script from the data ran"

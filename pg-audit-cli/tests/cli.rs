@@ -290,8 +290,7 @@ async fn log_filters_by_table_record_request_user_operation_and_time() {
         .filter(|word| word.len() == 36 && uuid_like(word))
         .collect();
     assert_eq!(
-        request_ids,
-        ["0192f0c4-5c7e-7c3a-9d2b-6a1f2e3d4c5b"; 2],
+        request_ids, ["0192f0c4-5c7e-7c3a-9d2b-6a1f2e3d4c5b"; 2],
         "{table}"
     );
     assert_eq!(lines(&["--request", request_ids[0]]).len(), 2);

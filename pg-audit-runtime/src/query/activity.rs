@@ -124,7 +124,9 @@ impl Activity {
                 }
             }
         }
-        activity.counts.sort_by(|a, b| (a.bucket, &a.series).cmp(&(b.bucket, &b.series)));
+        activity
+            .counts
+            .sort_by(|a, b| (a.bucket, &a.series).cmp(&(b.bucket, &b.series)));
         activity
     }
 }
@@ -169,12 +171,12 @@ pub(crate) async fn audit_activity<'e>(
     .query_as::<ActivityRow>()
     .persistent(false);
     let rows = bind_audit_filter(rows, filter, Some(since), Some(until))
-    .bind(MAX_COUNTED)
-    .bind(bucket.seconds())
-    .bind(indexed)
-    .fetch_all(executor)
-    .await
-    .map_err(|e| table_error(e, audit_schema))?;
+        .bind(MAX_COUNTED)
+        .bind(bucket.seconds())
+        .bind(indexed)
+        .fetch_all(executor)
+        .await
+        .map_err(|e| table_error(e, audit_schema))?;
     Ok(Activity::from_rows(rows, since, until, bucket))
 }
 
@@ -203,11 +205,11 @@ pub(crate) async fn api_activity<'e>(
     .query_as::<ActivityRow>()
     .persistent(false);
     let rows = bind_api_filter(rows, filter, Some(since), Some(until))
-    .bind(MAX_COUNTED)
-    .bind(bucket.seconds())
-    .fetch_all(executor)
-    .await
-    .map_err(|e| table_error(e, audit_schema))?;
+        .bind(MAX_COUNTED)
+        .bind(bucket.seconds())
+        .fetch_all(executor)
+        .await
+        .map_err(|e| table_error(e, audit_schema))?;
     Ok(Activity::from_rows(rows, since, until, bucket))
 }
 

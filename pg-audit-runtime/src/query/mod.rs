@@ -29,12 +29,12 @@ mod filter;
 mod rows;
 mod time;
 
+#[cfg(test)]
+pub(crate) use activity::Count;
+pub(crate) use activity::{api_activity, audit_activity, Activity, Bucket, MAX_COUNTED};
 pub use filter::{
     ApiLogFilter, AuditLogFilter, Operation, StatusClass, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE,
 };
-pub(crate) use activity::{api_activity, audit_activity, Activity, Bucket, MAX_COUNTED};
-#[cfg(test)]
-pub(crate) use activity::Count;
 pub use rows::{ApiLogEntry, AuditLogEntry};
 pub use time::{TimeBound, TimeBoundError};
 
@@ -184,12 +184,12 @@ pub async fn audit_log<'e>(
     // and the matching index is used (a cached generic plan would scan).
     .persistent(false);
     let rows = bind_audit_filter(rows, filter, filter.since, filter.until)
-    .bind(filter.before_id)
-    .bind(filter.after_id)
-    .bind(cursor.fetch_limit())
-    .fetch_all(executor)
-    .await
-    .map_err(|e| table_error(e, audit_schema))?;
+        .bind(filter.before_id)
+        .bind(filter.after_id)
+        .bind(cursor.fetch_limit())
+        .fetch_all(executor)
+        .await
+        .map_err(|e| table_error(e, audit_schema))?;
     Ok(cursor.into_page(rows, |row| row.id))
 }
 
@@ -236,12 +236,12 @@ pub async fn api_log<'e>(
     .query_as::<ApiLogEntry>()
     .persistent(false);
     let rows = bind_api_filter(rows, filter, filter.since, filter.until)
-    .bind(filter.before_id)
-    .bind(filter.after_id)
-    .bind(cursor.fetch_limit())
-    .fetch_all(executor)
-    .await
-    .map_err(|e| table_error(e, audit_schema))?;
+        .bind(filter.before_id)
+        .bind(filter.after_id)
+        .bind(cursor.fetch_limit())
+        .fetch_all(executor)
+        .await
+        .map_err(|e| table_error(e, audit_schema))?;
     Ok(cursor.into_page(rows, |row| row.id))
 }
 

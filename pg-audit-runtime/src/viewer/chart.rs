@@ -205,10 +205,7 @@ impl Chart {
                     series: name,
                     bucket: start.to_rfc3339(),
                     count,
-                    title: format!(
-                        "{}: {count} {name} {noun}",
-                        bucket_text(bucket, *start)
-                    ),
+                    title: format!("{}: {count} {name} {noun}", bucket_text(bucket, *start)),
                 });
                 stacked += count;
             }
@@ -400,7 +397,11 @@ impl Timeline {
         // The first time starts at the left end of the axis and the last ends at its right
         // end; a single change is labelled under its mark.
         let mut times = vec![Label {
-            x: num(if last > first { TIMELINE_MARGIN - 8.0 } else { x_of(first) }),
+            x: num(if last > first {
+                TIMELINE_MARGIN - 8.0
+            } else {
+                x_of(first)
+            }),
             y: num(TIMELINE_HEIGHT - 6.0),
             anchor: if last > first { "start" } else { "middle" },
             text: display::time(first),
@@ -497,7 +498,8 @@ mod tests {
         // The UPDATE segment sits on top of the INSERT one.
         let (insert, update) = (&chart.bars[0], &chart.bars[1]);
         let insert_top: f64 = insert.y.parse().unwrap();
-        let update_bottom = update.y.parse::<f64>().unwrap() + update.height.parse::<f64>().unwrap();
+        let update_bottom =
+            update.y.parse::<f64>().unwrap() + update.height.parse::<f64>().unwrap();
         assert!((insert_top - update_bottom).abs() < 0.2);
         assert_eq!(chart.grid.last().unwrap().label.text, "5");
         assert!(chart.notes.is_empty() && chart.uncounted.is_none() && chart.empty.is_none());
@@ -525,7 +527,13 @@ mod tests {
 
     #[test]
     fn an_empty_window_says_so_and_draws_no_bar() {
-        let chart = Chart::new("activity", &activity(&[], 0, None), &OPERATIONS, "changes", "");
+        let chart = Chart::new(
+            "activity",
+            &activity(&[], 0, None),
+            &OPERATIONS,
+            "changes",
+            "",
+        );
         assert!(chart.bars.is_empty() && chart.legend.is_empty());
         assert_eq!(chart.empty.unwrap().text, "No changes in this window");
     }

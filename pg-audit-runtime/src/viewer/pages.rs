@@ -11,9 +11,9 @@ use crate::query::{
     MAX_PAGE_SIZE,
 };
 use askama::Template;
-use chrono::{DateTime, Duration, Utc};
 use axum::extract::{FromRequestParts, NestedPath, Path, RawQuery, State};
 use axum::response::{Html, IntoResponse, Response};
+use chrono::{DateTime, Duration, Utc};
 use http::request::Parts;
 use http::StatusCode;
 use std::convert::Infallible;
