@@ -340,6 +340,19 @@ async fn a_person_signs_in_and_browses_the_changes_a_record_a_request_and_the_re
         count_of(&page, "#timeline circle.mark[data-series=UPDATE]").await,
         1
     );
+    // Opening a version's restore statement shows it, quoted, for a person to run.
+    page.find_element("#history > li.op-update details.restore summary")
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let restore = text_of(&page, "#history > li.op-update pre.sql").await;
+    assert!(
+        restore.starts_with(r#"INSERT INTO "quickstart"."orders" ("#)
+            && restore.contains(r#""quantity":3"#),
+        "{restore}"
+    );
     assert!(screenshot(&page, &shots.join("record.png")).await > 10_000);
 
     // The request that created it: its payload and the change it made.

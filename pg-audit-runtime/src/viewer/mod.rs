@@ -31,6 +31,7 @@ mod chart;
 mod display;
 mod pages;
 mod params;
+mod restore;
 
 use crate::error::Result;
 use crate::names::check_identifier;

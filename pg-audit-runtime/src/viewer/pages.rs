@@ -4,12 +4,14 @@
 use super::chart::{Chart, Timeline, OPERATIONS, STATUS_CLASSES};
 use super::display::{self, Diff, Shown};
 use super::params::{href, ChangesForm, Params, Problems, RecordKey, RequestsForm, AFTER, BEFORE};
+use super::restore::{restore, Restore};
 use super::ViewerSource;
 use crate::error::Error;
 use crate::query::{
     self, ApiLogEntry, ApiLogFilter, AuditLogEntry, AuditLogFilter, Operation, Page, StatusClass,
     MAX_PAGE_SIZE,
 };
+use crate::schema::catalog::writable_table;
 use askama::Template;
 use axum::extract::{FromRequestParts, NestedPath, Path, RawQuery, State};
 use axum::response::{Html, IntoResponse, Response};
@@ -175,6 +177,8 @@ pub(crate) struct ChangeRow {
     pub(crate) changed: String,
     pub(crate) context: Option<String>,
     pub(crate) diff: Diff,
+    /// The SQL restoring the version this change left (record pages only).
+    pub(crate) restore: Option<Restore>,
 }
 
 impl ChangeRow {
@@ -209,6 +213,7 @@ impl ChangeRow {
                 .filter(|c| !c.is_null())
                 .map(|c| display::cut(&c.to_string(), 500)),
             diff: Diff::of(entry),
+            restore: None,
         }
     }
 
@@ -473,9 +478,14 @@ pub(crate) async fn record(
         limit: HISTORY_PAGE_SIZE,
         ..AuditLogFilter::record(key.schema.clone(), key.table.clone(), key.id.clone())
     };
-    let found = match query::audit_log(source.pool(), source.audit_schema(), &filter).await {
-        Ok(found) => found,
-        Err(error) => return read_failed(&base, "changes", error),
+    // The history, and the table as it is now, for the statements that restore a version.
+    let (found, table) = tokio::join!(
+        query::audit_log(source.pool(), source.audit_schema(), &filter),
+        writable_table(source.pool(), &key.schema, &key.table),
+    );
+    let (found, table) = match (found, table) {
+        (Ok(found), Ok(table)) => (found, table),
+        (Err(error), _) | (_, Err(error)) => return read_failed(&base, "changes", error),
     };
     let template = RecordPage {
         title: format!("{}.{} {}", key.schema, key.table, key.id),
@@ -489,7 +499,10 @@ pub(crate) async fn record(
         rows: found
             .entries
             .iter()
-            .map(|entry| ChangeRow::new(&base, entry))
+            .map(|entry| ChangeRow {
+                restore: Some(restore(entry, table.as_ref())),
+                ..ChangeRow::new(&base, entry)
+            })
             .collect(),
         key,
     };
