@@ -6,11 +6,10 @@
 //! how far back it reached.
 
 use super::{
-    bind_api_filter, bind_audit_filter, refuse_nul, table_error, ApiLogFilter, AuditLogFilter,
-    Cursor,
+    bind_api_filter, bind_audit_filter, check_api_read, check_audit_read, table_error,
+    ApiLogFilter, AuditLogFilter, Cursor,
 };
 use crate::error::Result;
-use crate::names::check_identifier;
 use crate::sql::templates::{ActivityApiLog, ActivityAuditLog};
 use crate::sql::SqlQuery;
 use chrono::{DateTime, Duration, TimeZone, Utc};
@@ -151,13 +150,7 @@ pub(crate) async fn audit_activity<'e>(
     since: DateTime<Utc>,
     until: DateTime<Utc>,
 ) -> Result<Activity> {
-    check_identifier(audit_schema, "audit schema")?;
-    refuse_nul(&[
-        ("schema", &filter.schema),
-        ("table", &filter.table),
-        ("record id", &filter.record_id),
-        ("user", &filter.user),
-    ])?;
+    check_audit_read(audit_schema, filter)?;
     let bucket = Bucket::for_window(since, until);
     let order_by = window_order(since, until);
     let indexed = filter.request_id.is_some()
@@ -189,12 +182,7 @@ pub(crate) async fn api_activity<'e>(
     since: DateTime<Utc>,
     until: DateTime<Utc>,
 ) -> Result<Activity> {
-    check_identifier(audit_schema, "audit schema")?;
-    refuse_nul(&[
-        ("path", &filter.path),
-        ("method", &filter.method),
-        ("user", &filter.user),
-    ])?;
+    check_api_read(audit_schema, filter)?;
     let bucket = Bucket::for_window(since, until);
     let order_by = window_order(since, until);
     let rows = ActivityApiLog {

@@ -161,13 +161,7 @@ pub async fn audit_log<'e>(
     audit_schema: &str,
     filter: &AuditLogFilter,
 ) -> Result<Page<AuditLogEntry>> {
-    check_identifier(audit_schema, "audit schema")?;
-    refuse_nul(&[
-        ("schema", &filter.schema),
-        ("table", &filter.table),
-        ("record id", &filter.record_id),
-        ("user", &filter.user),
-    ])?;
+    check_audit_read(audit_schema, filter)?;
     let cursor = Cursor::new(
         [filter.before_id, filter.after_id],
         filter.limit,
@@ -208,20 +202,7 @@ pub async fn api_log<'e>(
     audit_schema: &str,
     filter: &ApiLogFilter,
 ) -> Result<Page<ApiLogEntry>> {
-    check_identifier(audit_schema, "audit schema")?;
-    refuse_nul(&[
-        ("path", &filter.path),
-        ("method", &filter.method),
-        ("user", &filter.user),
-    ])?;
-    if let Some(ms) = filter.min_duration_ms {
-        if !ms.is_finite() {
-            return Err(Error::invalid(
-                "minimum duration",
-                "it must be a finite number of milliseconds",
-            ));
-        }
-    }
+    check_api_read(audit_schema, filter)?;
     let cursor = Cursor::new(
         [filter.before_id, filter.after_id],
         filter.limit,
@@ -314,6 +295,34 @@ fn bind_api_filter<T>(
         .bind(filter.request_id)
         .bind(since)
         .bind(until)
+}
+
+/// What every read of the data audit log checks before it runs.
+fn check_audit_read(audit_schema: &str, filter: &AuditLogFilter) -> Result<()> {
+    check_identifier(audit_schema, "audit schema")?;
+    refuse_nul(&[
+        ("schema", &filter.schema),
+        ("table", &filter.table),
+        ("record id", &filter.record_id),
+        ("user", &filter.user),
+    ])
+}
+
+/// What every read of the API log checks before it runs.
+fn check_api_read(audit_schema: &str, filter: &ApiLogFilter) -> Result<()> {
+    check_identifier(audit_schema, "audit schema")?;
+    refuse_nul(&[
+        ("path", &filter.path),
+        ("method", &filter.method),
+        ("user", &filter.user),
+    ])?;
+    match filter.min_duration_ms {
+        Some(ms) if !ms.is_finite() => Err(Error::invalid(
+            "minimum duration",
+            "it must be a finite number of milliseconds",
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// PostgreSQL text cannot hold NUL, so a filter value with one is a mistake, not a miss.
