@@ -138,3 +138,47 @@ fn an_invalid_audit_schema_name_is_refused_up_front() {
         assert!(ViewerSource::from_settings(pool, &pg_audit::Settings::default()).is_ok());
     });
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_browser_without_a_session_is_sent_to_sign_in_with_the_page_it_asked_for() {
+    // No audit schema: a redirect proves nothing was read.
+    let db = fresh_db!().await;
+    let source = ViewerSource::new(db.pool.clone(), SCHEMA).unwrap();
+    let sign_in = |parts: &Parts| {
+        let signed_in = parts.headers.contains_key("cookie");
+        async move {
+            if signed_in {
+                Access::Deny
+            } else {
+                Access::SignIn("/accounts/login?theme=dark".into())
+            }
+        }
+    };
+    let addr = serve(Router::new().nest("/audit", viewer::router(source, sign_in))).await;
+    for (route, next) in [
+        ("/audit", "%2Faudit"),
+        (
+            "/audit?table=orders&operation=DELETE",
+            "%2Faudit%3Ftable%3Dorders%26operation%3DDELETE",
+        ),
+        (
+            "/audit/requests/0190f1c2-6a39-7b6e-8a3c-8d4f7a1e2b3c",
+            "%2Faudit%2Frequests%2F0190f1c2-6a39-7b6e-8a3c-8d4f7a1e2b3c",
+        ),
+    ] {
+        let reply = get(addr, route).await;
+        assert_eq!(reply.status, 303, "{route}");
+        assert_eq!(
+            reply.header("location"),
+            Some(format!("/accounts/login?theme=dark&next={next}").as_str()),
+            "{route}"
+        );
+        assert_eq!(reply.header("cache-control"), Some("no-store"));
+    }
+    assert_eq!(
+        send(addr, "GET", "/audit", &[("Cookie", "s=1")])
+            .await
+            .status,
+        403
+    );
+}

@@ -101,3 +101,51 @@ async fn hostile_row_contents_show_as_text_on_every_page() {
     );
     assert_inert(&filtered.body, &[SCRIPT]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_names_in_the_pictures_show_as_text() {
+    let db = fresh_db!().await;
+    create_audit_tables(&db).await;
+    let table = format!("orders{IMG}");
+    let path = format!("/orders/{SCRIPT}");
+    write_change(
+        &db,
+        &Change::insert(&table, "1", json!({ "note": SCRIPT })).by(ATTR),
+    )
+    .await;
+    write_request(&db, &Request::new("POST", &path, 500, 1.0).by(SCRIPT)).await;
+    let source = ViewerSource::new(db.pool.clone(), SCHEMA).unwrap();
+    let addr = serve(Router::new().nest("/audit", viewer::router(source, allow_all))).await;
+    let window = "since=2026-01-01T11:00&until=2026-01-01T13:00";
+
+    let changes = get(
+        addr,
+        &format!("/audit?{window}&table=orders%3Cimg+src%3Dx+onerror%3Dalert(2)%3E&user=%22%3E%3Csvg+onload%3Dalert(3)%3E"),
+    )
+    .await;
+    assert_eq!(changes.status, 200);
+    assert_eq!(changes.tags("<rect class=\"bar")[0]["data-count"], "1");
+    assert_inert(
+        &changes.body,
+        &[&format!("Changes per hour of table {table}, by {ATTR}")],
+    );
+
+    let requests = get(
+        addr,
+        &format!("/audit/requests?{window}&path=%2Forders%2F%3Cscript%3Ealert(1)%3C%2Fscript%3E"),
+    )
+    .await;
+    assert_eq!(requests.tags("<rect class=\"bar")[0]["data-series"], "5xx");
+    assert_inert(&requests.body, &[&format!("Requests per hour of {path}")]);
+
+    let history = get(
+        addr,
+        "/audit/record?schema=public&table=orders%3Cimg+src%3Dx+onerror%3Dalert(2)%3E&id=1",
+    )
+    .await;
+    assert_eq!(history.tags("<circle class=\"mark").len(), 1);
+    assert_inert(
+        &history.body,
+        &[&format!("INSERT 2026-01-01 12:00:00.000 UTC by {ATTR}")],
+    );
+}

@@ -11,6 +11,12 @@ fn pg_audit(db: &TestDb, args: &[&str]) -> Output {
         .expect("run pg-audit")
 }
 
+/// Eight, four, four, four and twelve hex digits.
+fn uuid_like(word: &str) -> bool {
+    let groups: Vec<usize> = word.split('-').map(str::len).collect();
+    groups == [8, 4, 4, 4, 12] && word.chars().all(|c| c == '-' || c.is_ascii_hexdigit())
+}
+
 fn text(output: &Output) -> String {
     format!(
         "{}{}",
@@ -271,6 +277,17 @@ async fn log_filters_by_table_record_request_user_operation_and_time() {
             && table.contains("db:postgres"),
         "{table}"
     );
+
+    // The table shows whole request ids, which --request takes back as printed.
+    let request_ids: Vec<&str> = table
+        .split_whitespace()
+        .filter(|word| word.len() == 36 && uuid_like(word))
+        .collect();
+    assert_eq!(
+        request_ids, ["0192f0c4-5c7e-7c3a-9d2b-6a1f2e3d4c5b"; 2],
+        "{table}"
+    );
+    assert_eq!(lines(&["--request", request_ids[0]]).len(), 2);
 
     for (args, expected) in [
         (&["log", "--request", "nope"][..], "`nope` is not a UUID"),

@@ -67,6 +67,27 @@ impl Reply {
         Some(unescape(href))
     }
 
+    /// Every tag of the body that begins with `start` (such as `<rect class="bar`), as its
+    /// attributes: name → value, unescaped from HTML.
+    pub fn tags(&self, start: &str) -> Vec<std::collections::HashMap<String, String>> {
+        self.body
+            .split(start)
+            .skip(1)
+            .map(|rest| {
+                let mut tag = rest.split('>').next().unwrap_or_default();
+                let mut attributes = std::collections::HashMap::new();
+                while let Some(at) = tag.find("=\"") {
+                    let name = tag[..at].rsplit([' ', '"']).next().unwrap_or_default();
+                    let value_and_rest = &tag[at + 2..];
+                    let end = value_and_rest.find('"').unwrap_or(value_and_rest.len());
+                    attributes.insert(name.to_string(), unescape(&value_and_rest[..end]));
+                    tag = &value_and_rest[(end + 1).min(value_and_rest.len())..];
+                }
+                attributes
+            })
+            .collect()
+    }
+
     /// Every link target with this class, unescaped from HTML.
     pub fn links_of_class(&self, class: &str) -> Vec<String> {
         let marker = format!("class=\"{class}\" href=\"");
@@ -120,9 +141,11 @@ pub fn unescape(text: &str) -> String {
 
 /// A client that opens a connection per request, as a browser's first visit does, so no
 /// pooled connection outlives the test's runtime and a timed request includes its connect.
+/// It follows no redirect: a test sees the answer the server gave.
 fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .pool_max_idle_per_host(0)
+        .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("an HTTP client")
 }
@@ -136,6 +159,27 @@ pub async fn send(addr: SocketAddr, method: &str, target: &str, headers: &[(&str
         request = request.header(*name, *value);
     }
     read(request.send().await.expect("send the request")).await
+}
+
+/// Sends `POST target` with a form body (`application/x-www-form-urlencoded`, given
+/// encoded, as a browser sends a form) and these headers, and reads the whole response.
+pub async fn post_form(
+    addr: SocketAddr,
+    target: &str,
+    body: &str,
+    headers: &[(&str, &str)],
+) -> Reply {
+    let mut request = client()
+        .post(format!("http://{addr}{target}"))
+        .header(
+            http::header::CONTENT_TYPE,
+            "application/x-www-form-urlencoded",
+        )
+        .body(body.to_string());
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    read(request.send().await.expect("send the form")).await
 }
 
 /// GET `target`.

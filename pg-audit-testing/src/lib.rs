@@ -2,8 +2,9 @@
 //! PostgreSQL database per test ([`fresh_db!`], [`TestDb`]), the audit tables and rows written
 //! into them with known values ([`create_audit_tables`], [`Change`], [`Request`],
 //! [`FiveChanges`]), a router served on a real socket ([`serve`]), one HTTP client for
-//! pages ([`get`], [`send`], [`Reply`]), and a TCP proxy to PostgreSQL a test can cut
-//! ([`Proxy`]), and the `tracing` events a test wants to see ([`CapturedEvents`]).
+//! pages ([`get`], [`send`], [`Reply`]), a headless Chromium driven over the DevTools
+//! protocol ([`Browser`]), a TCP proxy to PostgreSQL a test can cut ([`Proxy`]), and the
+//! `tracing` events a test wants to see ([`CapturedEvents`]).
 //!
 //! This crate is a dev-dependency only (`publish = false`); no library crate depends on it.
 //!
@@ -20,6 +21,7 @@
 #![warn(missing_docs, unreachable_pub)]
 
 pub mod attacks;
+mod browser;
 mod db;
 mod dice;
 mod events;
@@ -28,6 +30,9 @@ mod http;
 pub mod oracle;
 mod proxy;
 
+pub use browser::{click_and_wait, screenshot, text_of, type_into, url_of, Browser, CHROMIUM};
+/// The DevTools-protocol driver the [`Browser`] wraps, for what its helpers do not cover.
+pub use chromiumoxide;
 pub use db::{database_url, TestDb};
 pub use dice::{seed_from_env, Dice};
 pub use events::CapturedEvents;
@@ -35,7 +40,7 @@ pub use fixture::{
     create_audit_tables, epoch, public_rules, write_change, write_request, Change, FiveChanges,
     Request, SCHEMA,
 };
-pub use http::{get, post_chunked, send, serve, unescape, Reply};
+pub use http::{get, post_chunked, post_form, send, serve, unescape, Reply};
 pub use proxy::{eventually, Proxy};
 
 /// A fresh, empty database for the test (or example) that calls it, named after its module

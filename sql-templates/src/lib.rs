@@ -1,6 +1,7 @@
 //! The SQL of pg-audit. Every statement pg-audit runs is a template in one of this crate's
 //! folders (`migrations/`, `trigger/`, `catalog/`, `registry/`, `context/`, `query/`,
-//! `api_log/`), named after the module of `pg-audit-runtime` that runs it. The build script
+//! `api_log/`, `viewer/`), named after the module of `pg-audit-runtime` that runs (or, for
+//! the viewer's restore statements, shows) it. The build script
 //! checks each template (see [`parse_template`] for the syntax) and generates one typed
 //! struct per file in [`templates`], so a template with an unknown, unused or mistyped
 //! placeholder fails the build at its file and line instead of failing a deployment.

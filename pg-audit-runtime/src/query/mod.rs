@@ -24,11 +24,15 @@
 //! # Ok(()) }
 //! ```
 
+mod activity;
 mod filter;
 pub(crate) mod json;
 mod rows;
 mod time;
 
+#[cfg(test)]
+pub(crate) use activity::Count;
+pub(crate) use activity::{api_activity, audit_activity, Activity, Bucket, MAX_COUNTED};
 pub use filter::{
     ApiLogFilter, AuditLogFilter, Operation, StatusClass, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE,
 };
@@ -161,14 +165,7 @@ pub async fn audit_log<'e>(
     audit_schema: &str,
     filter: &AuditLogFilter,
 ) -> Result<Page<AuditLogEntry>> {
-    check_identifier(audit_schema, "audit schema")?;
-    refuse_nul(&[
-        ("schema", &filter.schema),
-        ("table", &filter.table),
-        ("record id", &filter.record_id),
-        ("user", &filter.user),
-    ])?;
-    check_window(filter.since, filter.until)?;
+    check_audit_read(audit_schema, filter)?;
     let cursor = Cursor::new(
         [filter.before_id, filter.after_id],
         filter.limit,
@@ -183,22 +180,14 @@ pub async fn audit_log<'e>(
     .query_as::<AuditLogEntry>()
     // Unnamed: planned with the actual values each time, so the unused filters fold away
     // and the matching index is used (a cached generic plan would scan).
-    .persistent(false)
-    .bind(filter.schema.as_deref())
-    .bind(filter.table.as_deref())
-    .bind(filter.record_id.as_deref())
-    .bind(filter.request_id)
-    .bind(filter.user.as_deref())
-    .bind(filter.operation.map(Operation::as_str))
-    .bind(filter.db_user_only)
-    .bind(filter.since)
-    .bind(filter.until)
-    .bind(filter.before_id)
-    .bind(filter.after_id)
-    .bind(cursor.fetch_limit())
-    .fetch_all(executor)
-    .await
-    .map_err(|e| table_error(e, audit_schema))?;
+    .persistent(false);
+    let rows = bind_audit_filter(rows, filter, filter.since, filter.until)
+        .bind(filter.before_id)
+        .bind(filter.after_id)
+        .bind(cursor.fetch_limit())
+        .fetch_all(executor)
+        .await
+        .map_err(|e| table_error(e, audit_schema))?;
     Ok(cursor.into_page(rows, |row| row.id))
 }
 
@@ -217,50 +206,27 @@ pub async fn api_log<'e>(
     audit_schema: &str,
     filter: &ApiLogFilter,
 ) -> Result<Page<ApiLogEntry>> {
-    check_identifier(audit_schema, "audit schema")?;
-    refuse_nul(&[
-        ("path", &filter.path),
-        ("method", &filter.method),
-        ("user", &filter.user),
-    ])?;
-    if let Some(ms) = filter.min_duration_ms {
-        if !ms.is_finite() {
-            return Err(Error::invalid(
-                "minimum duration",
-                "it must be a finite number of milliseconds",
-            ));
-        }
-    }
-    check_window(filter.since, filter.until)?;
+    check_api_read(audit_schema, filter)?;
     let cursor = Cursor::new(
         [filter.before_id, filter.after_id],
         filter.limit,
         [filter.since, filter.until],
     );
     let order_by = cursor.order_by(Utc::now());
-    let (status_low, status_high) = filter.status_range();
     let rows = QueryApiLog {
         audit_schema,
         order_by: &order_by,
     }
     .render()
     .query_as::<ApiLogEntry>()
-    .persistent(false)
-    .bind(filter.path.as_deref())
-    .bind(filter.method.as_deref().map(str::to_ascii_uppercase))
-    .bind(status_low)
-    .bind(status_high)
-    .bind(filter.user.as_deref())
-    .bind(filter.min_duration_ms)
-    .bind(filter.request_id)
-    .bind(filter.since)
-    .bind(filter.until)
-    .bind(filter.before_id)
-    .bind(filter.after_id)
-    .bind(cursor.fetch_limit())
-    .fetch_all(executor)
-    .await
-    .map_err(|e| table_error(e, audit_schema))?;
+    .persistent(false);
+    let rows = bind_api_filter(rows, filter, filter.since, filter.until)
+        .bind(filter.before_id)
+        .bind(filter.after_id)
+        .bind(cursor.fetch_limit())
+        .fetch_all(executor)
+        .await
+        .map_err(|e| table_error(e, audit_schema))?;
     Ok(cursor.into_page(rows, |row| row.id))
 }
 
@@ -315,6 +281,79 @@ fn check_window(since: Option<DateTime<Utc>>, until: Option<DateTime<Utc>>) -> R
         }
     }
     Ok(())
+}
+
+/// A statement reading `T` rows with sqlx's PostgreSQL arguments.
+type RowQuery<T> = sqlx::query::QueryAs<'static, sqlx::Postgres, T, sqlx::postgres::PgArguments>;
+
+/// Binds $1–$9 of the statements that read the data audit log with a filter: its
+/// conditions, then the window `[since, until)`.
+fn bind_audit_filter<T>(
+    query: RowQuery<T>,
+    filter: &AuditLogFilter,
+    since: Option<DateTime<Utc>>,
+    until: Option<DateTime<Utc>>,
+) -> RowQuery<T> {
+    query
+        .bind(filter.schema.clone())
+        .bind(filter.table.clone())
+        .bind(filter.record_id.clone())
+        .bind(filter.request_id)
+        .bind(filter.user.clone())
+        .bind(filter.operation.map(Operation::as_str))
+        .bind(filter.db_user_only)
+        .bind(since)
+        .bind(until)
+}
+
+/// Binds $1–$9 of the statements that read the API log with a filter: its conditions
+/// (the status as a half-open range), then the window `[since, until)`.
+fn bind_api_filter<T>(
+    query: RowQuery<T>,
+    filter: &ApiLogFilter,
+    since: Option<DateTime<Utc>>,
+    until: Option<DateTime<Utc>>,
+) -> RowQuery<T> {
+    let (status_low, status_high) = filter.status_range();
+    query
+        .bind(filter.path.clone())
+        .bind(filter.method.as_deref().map(str::to_ascii_uppercase))
+        .bind(status_low)
+        .bind(status_high)
+        .bind(filter.user.clone())
+        .bind(filter.min_duration_ms)
+        .bind(filter.request_id)
+        .bind(since)
+        .bind(until)
+}
+
+/// What every read of the data audit log checks before it runs.
+fn check_audit_read(audit_schema: &str, filter: &AuditLogFilter) -> Result<()> {
+    check_identifier(audit_schema, "audit schema")?;
+    refuse_nul(&[
+        ("schema", &filter.schema),
+        ("table", &filter.table),
+        ("record id", &filter.record_id),
+        ("user", &filter.user),
+    ])?;
+    check_window(filter.since, filter.until)
+}
+
+/// What every read of the API log checks before it runs.
+fn check_api_read(audit_schema: &str, filter: &ApiLogFilter) -> Result<()> {
+    check_identifier(audit_schema, "audit schema")?;
+    refuse_nul(&[
+        ("path", &filter.path),
+        ("method", &filter.method),
+        ("user", &filter.user),
+    ])?;
+    if let Some(ms) = filter.min_duration_ms.filter(|ms| !ms.is_finite()) {
+        return Err(Error::invalid(
+            "minimum duration",
+            format!("{ms} is not a finite number of milliseconds"),
+        ));
+    }
+    check_window(filter.since, filter.until)
 }
 
 /// PostgreSQL text cannot hold NUL, so a filter value with one is a mistake, not a miss.

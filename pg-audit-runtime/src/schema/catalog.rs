@@ -5,9 +5,10 @@ use crate::error::{Error, Result};
 use crate::names::QualifiedName;
 use crate::sql::templates::{
     CatalogAuditFunctions, CatalogAuditTriggers, CatalogForeignAuditTriggers, CatalogPartitions,
-    CatalogTables, ContextFunctionsGranted, TableExists,
+    CatalogTableColumns, CatalogTables, ContextFunctionsGranted, TableExists,
 };
 use crate::sql::SqlQuery;
+use sqlx::postgres::PgExecutor;
 use sqlx::PgConnection;
 
 /// A table that can be audited, as the catalog describes it.
@@ -166,6 +167,30 @@ pub(crate) async fn foreign_audit_triggers(
         .fetch_optional(conn)
         .await?;
     Ok(row.map(|(schema, table, other)| (QualifiedName::new(schema, table), other)))
+}
+
+/// What a statement writing rows of one table needs to know of it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub(crate) struct WritableTable {
+    /// Primary-key columns in key order; empty when the table has no primary key.
+    pub key_columns: Vec<String>,
+    /// The columns a row can be written with (live, not generated), in table order.
+    pub columns: Vec<String>,
+}
+
+/// The key and writable columns of `schema.table`, or `None` when there is no such table.
+pub(crate) async fn writable_table<'e>(
+    executor: impl PgExecutor<'e>,
+    schema: &str,
+    table: &str,
+) -> Result<Option<WritableTable>> {
+    Ok(CatalogTableColumns
+        .render()
+        .query_as()
+        .bind(schema)
+        .bind(table)
+        .fetch_optional(executor)
+        .await?)
 }
 
 /// Fails with a clear message when the audit schema has not been migrated.

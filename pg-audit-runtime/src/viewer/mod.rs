@@ -1,12 +1,16 @@
 //! A read-only web view of the audit trail, to nest in the application's own router.
 //!
-//! Pages: **Changes** (the data audit log, filtered and paged by keyset), **Record history**
-//! (every change of one row as a field-level diff), **Requests** (the API log) and a
-//! **Request** page (its masked bodies and every data change it made). Server-rendered from
-//! templates checked at compile time; every value from the database is escaped; no script.
+//! Pages: **Changes** (the data audit log, filtered and paged by keyset, under a chart of the
+//! window's changes per hour or day and operation), **Record history** (every change of one
+//! row as a field-level diff, under its timeline), **Requests** (the API log, under a chart of
+//! requests per status class) and a **Request** page (its masked bodies and every data change
+//! it made). Server-rendered from templates checked at compile time, the charts as inline SVG
+//! counted in SQL; every value from the database is escaped; no script.
 //!
 //! There is no open viewer: [`router`] takes an [`Authorize`] check that runs before
-//! anything else, and a refused request gets `403 Forbidden` without a query being run.
+//! anything else; a refused request gets `403 Forbidden` (or, for a browser that is not
+//! signed in, a redirect to the application's sign-in page, [`Access::SignIn`]) without a
+//! query being run.
 //!
 //! ```no_run
 //! use axum::Router;
@@ -23,14 +27,16 @@
 //! # let _ = app; Ok(()) }
 //! ```
 
+mod chart;
 mod display;
 mod pages;
 mod params;
+mod restore;
 
 use crate::error::Result;
 use crate::names::check_identifier;
 use crate::settings::Settings;
-use axum::extract::{Request, State};
+use axum::extract::{NestedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -95,12 +101,24 @@ impl ViewerSource {
 }
 
 /// Whether a request may see the audit trail.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Access {
     /// Serve the page.
     Allow,
     /// Answer `403 Forbidden` without reading anything.
     Deny,
+    /// Send a browser that is not signed in to the application's sign-in page: `303 See
+    /// Other` to this location (a path such as `/sign-in`), with `next=` and the page it
+    /// asked for (its full path and query, nest prefix included) added to the query, so the
+    /// sign-in page can send it back. Nothing is read. The sign-in page must only follow a
+    /// `next` that is a path of its own site (starting with one `/`).
+    ///
+    /// ```
+    /// use pg_audit_runtime::viewer::Access;
+    /// let access = Access::SignIn("/sign-in".into());
+    /// assert_ne!(access, Access::Allow);
+    /// ```
+    SignIn(String),
 }
 
 impl From<bool> for Access {
@@ -163,7 +181,8 @@ where
 /// | `/requests/{request_id}` | one request and every data change it made |
 ///
 /// Every route is GET-only and runs `authorize` first; a denied request is answered
-/// `403 Forbidden` before any query runs.
+/// `403 Forbidden` (or, for [`Access::SignIn`], redirected to the sign-in page) before any
+/// query runs.
 pub fn router<A: Authorize>(source: impl Into<ViewerSource>, authorize: A) -> Router {
     let source = source.into();
     Router::new()
@@ -181,11 +200,8 @@ async fn guard<A: Authorize>(State(authorize): State<A>, request: Request, next:
     let (parts, body) = request.into_parts();
     let mut response = match authorize.authorize(&parts).await {
         Access::Allow => next.run(Request::from_parts(parts, body)).await,
-        Access::Deny => (
-            StatusCode::FORBIDDEN,
-            "403 Forbidden: you may not see the audit trail\n",
-        )
-            .into_response(),
+        Access::Deny => forbidden(),
+        Access::SignIn(location) => sign_in_redirect(&parts, &location),
     };
     let headers = response.headers_mut();
     for (name, value) in [
@@ -198,4 +214,50 @@ async fn guard<A: Authorize>(State(authorize): State<A>, request: Request, next:
         headers.insert(HeaderName::from_static(name), HeaderValue::from_static(value));
     }
     response
+}
+
+fn forbidden() -> Response {
+    (
+        StatusCode::FORBIDDEN,
+        "403 Forbidden: you may not see the audit trail\n",
+    )
+        .into_response()
+}
+
+/// `303 See Other` to `location` with `next=` the page asked for; a location that cannot be
+/// a header value is the application's mistake, logged, and answered as a refusal.
+fn sign_in_redirect(parts: &Parts, location: &str) -> Response {
+    // A router nested under a prefix sees only the rest of the path; the browser asked for
+    // the prefix and the rest.
+    let prefix = parts
+        .extensions
+        .get::<NestedPath>()
+        .map(|nested| nested.as_str().trim_end_matches('/'))
+        .unwrap_or_default();
+    let rest = parts
+        .uri
+        .path_and_query()
+        .map_or("/", |path_and_query| path_and_query.as_str());
+    let asked = match rest {
+        "/" if !prefix.is_empty() => prefix.to_string(),
+        rest if rest.starts_with("/?") && !prefix.is_empty() => format!("{prefix}{}", &rest[1..]),
+        rest => format!("{prefix}{rest}"),
+    };
+    let next = serde_urlencoded::to_string([("next", asked.as_str())]).unwrap_or_default();
+    let separator = if location.contains('?') { '&' } else { '?' };
+    match HeaderValue::from_str(&format!("{location}{separator}{next}")) {
+        Ok(target) => (
+            StatusCode::SEE_OTHER,
+            [(http::header::LOCATION, target)],
+            "303 See Other: sign in to see the audit trail\n",
+        )
+            .into_response(),
+        Err(_) => {
+            tracing::error!(
+                location,
+                "pg-audit viewer: the sign-in location is not a valid header value"
+            );
+            forbidden()
+        }
+    }
 }

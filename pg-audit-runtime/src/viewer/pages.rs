@@ -1,16 +1,21 @@
 //! The pages: each handler reads its query string, runs one or two queries of the query
 //! API, and renders a template from rows prepared for display.
 
+use super::chart::{Chart, Timeline, OPERATIONS, STATUS_CLASSES};
 use super::display::{self, Diff, Shown};
 use super::params::{href, ChangesForm, Params, Problems, RecordKey, RequestsForm, AFTER, BEFORE};
+use super::restore::{restore, Restore};
 use super::ViewerSource;
 use crate::error::Error;
 use crate::query::{
-    self, ApiLogEntry, AuditLogEntry, AuditLogFilter, Operation, Page, StatusClass, MAX_PAGE_SIZE,
+    self, ApiLogEntry, ApiLogFilter, AuditLogEntry, AuditLogFilter, Operation, Page, StatusClass,
+    MAX_PAGE_SIZE,
 };
+use crate::schema::catalog::writable_table;
 use askama::Template;
 use axum::extract::{FromRequestParts, NestedPath, Path, RawQuery, State};
 use axum::response::{Html, IntoResponse, Response};
+use chrono::{DateTime, Duration, Utc};
 use http::request::Parts;
 use http::StatusCode;
 use std::convert::Infallible;
@@ -21,6 +26,82 @@ const HISTORY_PAGE_SIZE: u32 = 100;
 
 /// Data changes of one request shown on its page.
 const REQUEST_CHANGES: u32 = 200;
+
+/// The window a chart shows when the form gives no start: this long before its end.
+const DEFAULT_CHART_WINDOW: Duration = Duration::hours(24);
+
+/// The longest window a chart spans (in days, one bar each); a longer one is charted for
+/// its last days and the chart says so.
+const MAX_CHART_DAYS: i64 = 92;
+
+/// The window a list page's chart shows: the form's, the last 24 hours by default, at most
+/// [`MAX_CHART_DAYS`] long; with a note when the form's window was cut.
+fn chart_window(
+    since: Option<DateTime<Utc>>,
+    until: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> (DateTime<Utc>, DateTime<Utc>, Option<String>) {
+    let until = until.unwrap_or(now);
+    let since = since.unwrap_or(until - DEFAULT_CHART_WINDOW);
+    let longest = Duration::days(MAX_CHART_DAYS);
+    if until - since > longest {
+        let note = format!(
+            "The chart shows the last {MAX_CHART_DAYS} days of the window (from {}); the list below covers all of it.",
+            display::time(until - longest)
+        );
+        (until - longest, until, Some(note))
+    } else {
+        (since, until, None)
+    }
+}
+
+/// What the filters of the Changes page select, for the chart's title.
+fn changes_subject(filter: &AuditLogFilter) -> String {
+    let mut subject = String::new();
+    match (&filter.schema, &filter.table) {
+        (Some(schema), Some(table)) => subject.push_str(&format!(" of {schema}.{table}")),
+        (None, Some(table)) => subject.push_str(&format!(" of table {table}")),
+        (Some(schema), None) => subject.push_str(&format!(" in schema {schema}")),
+        (None, None) => {}
+    }
+    if let Some(record) = &filter.record_id {
+        subject.push_str(&format!(", record {record}"));
+    }
+    if let Some(operation) = filter.operation {
+        subject.push_str(&format!(", {operation} only"));
+    }
+    if let Some(user) = &filter.user {
+        subject.push_str(&format!(", by {user}"));
+    }
+    if filter.db_user_only {
+        subject.push_str(", DB-user writes");
+    }
+    if let Some(request) = filter.request_id {
+        subject.push_str(&format!(", request {request}"));
+    }
+    subject
+}
+
+/// What the filters of the Requests page select, for the chart's title.
+fn requests_subject(filter: &ApiLogFilter) -> String {
+    let mut subject = String::new();
+    match (&filter.method, &filter.path) {
+        (Some(method), Some(path)) => subject.push_str(&format!(" of {method} {path}")),
+        (None, Some(path)) => subject.push_str(&format!(" of {path}")),
+        (Some(method), None) => subject.push_str(&format!(" of {method} requests")),
+        (None, None) => {}
+    }
+    if let Some(class) = filter.status_class {
+        subject.push_str(&format!(", {class} only"));
+    }
+    if let Some(user) = &filter.user {
+        subject.push_str(&format!(", by {user}"));
+    }
+    if let Some(ms) = filter.min_duration_ms {
+        subject.push_str(&format!(", slower than {ms} ms"));
+    }
+    subject
+}
 
 /// Where the viewer is mounted, so that its links work under any nest prefix.
 pub(crate) struct Base(String);
@@ -96,6 +177,8 @@ pub(crate) struct ChangeRow {
     pub(crate) changed: String,
     pub(crate) context: Option<String>,
     pub(crate) diff: Diff,
+    /// The SQL restoring the version this change left (record pages only).
+    pub(crate) restore: Option<Restore>,
 }
 
 impl ChangeRow {
@@ -130,6 +213,7 @@ impl ChangeRow {
                 .filter(|c| !c.is_null())
                 .map(|c| display::compact(c, 500)),
             diff: Diff::of(entry),
+            restore: None,
         }
     }
 
@@ -227,6 +311,7 @@ pub(crate) struct ChangesPage {
     form: ChangesForm,
     operations: [Operation; 4],
     problems: Vec<String>,
+    chart: Option<Chart>,
     rows: Vec<ChangeRow>,
     pager: Pager,
 }
@@ -238,6 +323,7 @@ pub(crate) struct RecordPage {
     nav: Nav,
     key: RecordKey,
     table_href: String,
+    timeline: Option<Timeline>,
     rows: Vec<ChangeRow>,
     pager: Pager,
 }
@@ -251,6 +337,7 @@ pub(crate) struct RequestsPage {
     form: RequestsForm,
     classes: [StatusClass; 5],
     problems: Vec<String>,
+    chart: Option<Chart>,
     rows: Vec<RequestRow>,
     pager: Pager,
 }
@@ -331,6 +418,7 @@ pub(crate) async fn changes(
         form,
         operations: Operation::ALL,
         problems: Vec::new(),
+        chart: None,
         rows: Vec::new(),
         pager: Pager {
             newer: None,
@@ -345,10 +433,25 @@ pub(crate) async fn changes(
             return page(StatusCode::BAD_REQUEST, &template);
         }
     };
-    let found = match query::audit_log(source.pool(), source.audit_schema(), &filter).await {
-        Ok(found) => found,
-        Err(error) => return read_failed(&base, "changes", error),
+    let (since, until, window_note) = chart_window(filter.since, filter.until, Utc::now());
+    // The page and its chart are read at once, on two of the pool's connections.
+    let (found, activity) = tokio::join!(
+        query::audit_log(source.pool(), source.audit_schema(), &filter),
+        query::audit_activity(source.pool(), source.audit_schema(), &filter, since, until),
+    );
+    let (found, activity) = match (found, activity) {
+        (Ok(found), Ok(activity)) => (found, activity),
+        (Err(error), _) | (_, Err(error)) => return read_failed(&base, "changes", error),
     };
+    let mut chart = Chart::new(
+        "activity",
+        &activity,
+        &OPERATIONS,
+        "changes",
+        &changes_subject(&filter),
+    );
+    chart.notes.extend(window_note);
+    template.chart = Some(chart);
     template.pager = Pager::new(&base, "", template.form.pairs(), &found);
     template.rows = found
         .entries
@@ -375,9 +478,14 @@ pub(crate) async fn record(
         limit: HISTORY_PAGE_SIZE,
         ..AuditLogFilter::record(key.schema.clone(), key.table.clone(), key.id.clone())
     };
-    let found = match query::audit_log(source.pool(), source.audit_schema(), &filter).await {
-        Ok(found) => found,
-        Err(error) => return read_failed(&base, "changes", error),
+    // The history, and the table as it is now, for the statements that restore a version.
+    let (found, table) = tokio::join!(
+        query::audit_log(source.pool(), source.audit_schema(), &filter),
+        writable_table(source.pool(), &key.schema, &key.table),
+    );
+    let (found, table) = match (found, table) {
+        (Ok(found), Ok(table)) => (found, table),
+        (Err(error), _) | (_, Err(error)) => return read_failed(&base, "changes", error),
     };
     let template = RecordPage {
         title: format!("{}.{} {}", key.schema, key.table, key.id),
@@ -387,10 +495,14 @@ pub(crate) async fn record(
             &[("schema", key.schema.clone()), ("table", key.table.clone())],
         ),
         pager: Pager::new(&base, "/record", key.pairs(), &found),
+        timeline: Timeline::new(&found.entries),
         rows: found
             .entries
             .iter()
-            .map(|entry| ChangeRow::new(&base, entry))
+            .map(|entry| ChangeRow {
+                restore: Some(restore(entry, table.as_ref())),
+                ..ChangeRow::new(&base, entry)
+            })
             .collect(),
         key,
     };
@@ -412,6 +524,7 @@ pub(crate) async fn requests(
         form,
         classes: StatusClass::ALL,
         problems: Vec::new(),
+        chart: None,
         rows: Vec::new(),
         pager: Pager {
             newer: None,
@@ -425,10 +538,24 @@ pub(crate) async fn requests(
             return page(StatusCode::BAD_REQUEST, &template);
         }
     };
-    let found = match query::api_log(source.pool(), source.audit_schema(), &filter).await {
-        Ok(found) => found,
-        Err(error) => return read_failed(&base, "requests", error),
+    let (since, until, window_note) = chart_window(filter.since, filter.until, Utc::now());
+    let (found, activity) = tokio::join!(
+        query::api_log(source.pool(), source.audit_schema(), &filter),
+        query::api_activity(source.pool(), source.audit_schema(), &filter, since, until),
+    );
+    let (found, activity) = match (found, activity) {
+        (Ok(found), Ok(activity)) => (found, activity),
+        (Err(error), _) | (_, Err(error)) => return read_failed(&base, "requests", error),
     };
+    let mut chart = Chart::new(
+        "request-activity",
+        &activity,
+        &STATUS_CLASSES,
+        "requests",
+        &requests_subject(&filter),
+    );
+    chart.notes.extend(window_note);
+    template.chart = Some(chart);
     template.pager = Pager::new(&base, "/requests", template.form.pairs(), &found);
     template.rows = found
         .entries

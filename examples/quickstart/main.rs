@@ -1,5 +1,6 @@
 //! A small orders service audited by pg-audit: every write to `quickstart.orders` is
-//! recorded by triggers, every API request by the `AuditLayer`, linked by request id.
+//! recorded by triggers, every API request by the `AuditLayer`, linked by request id. The
+//! audit trail viewer is mounted at `/audit`, behind the service's own sign-in page.
 //!
 //! ```text
 //! cargo run --example quickstart                   # serves on 127.0.0.1:3000
@@ -7,9 +8,17 @@
 //! cargo run --example quickstart -- --demo         # scripted requests, prints the logs, exits
 //! ```
 //!
+//! Open `http://127.0.0.1:3000/audit` in a browser and sign in as `alice`, password
+//! `wonderland` (the service prints both when it starts); API clients use the bearer
+//! token of `POST /login`.
+//!
 //! `DATABASE_URL` defaults to `postgres://postgres@127.0.0.1:5432/postgres`. The service uses
 //! its own schemas (`quickstart` for the data, `quickstart_audit` for the audit trail), so
 //! it can be run again and again on the same database.
+
+mod sign_in;
+#[cfg(test)]
+mod tests;
 
 use axum::extract::{FromRef, FromRequestParts, Path, State};
 use axum::http::request::Parts;
@@ -20,10 +29,11 @@ use pg_audit::query::{api_log, audit_log, ApiLogFilter, AuditLogFilter};
 use pg_audit::{Audit, SchemaSettings, Settings};
 use serde::Deserialize;
 use serde_json::{json, Value};
+use sign_in::{Sessions, SignIn, Users, ViewerAccess};
 use sqlx::PgPool;
-use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::net::SocketAddr;
-use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
 /// Every table of the `quickstart` schema is audited.
 static TABLES: pg_audit::Tables = pg_audit::audit_tables! { schemas: [quickstart] };
@@ -32,11 +42,15 @@ static TABLES: pg_audit::Tables = pg_audit::audit_tables! { schemas: [quickstart
 const USER: &str = "alice";
 const PASSWORD: &str = "wonderland";
 
+/// How long a browser session and an API token last.
+const SESSION_LIFETIME: Duration = Duration::from_secs(8 * 3600);
+
 #[derive(Clone)]
 struct App {
     pool: PgPool,
-    /// Bearer token → user id.
-    sessions: Arc<RwLock<HashMap<String, String>>>,
+    users: Users,
+    /// The API's bearer tokens.
+    tokens: Sessions,
 }
 
 impl FromRef<App> for PgPool {
@@ -54,26 +68,10 @@ impl FromRequestParts<App> for Auth {
     type Rejection = StatusCode;
 
     async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, StatusCode> {
-        let token = bearer(parts).ok_or(StatusCode::UNAUTHORIZED)?;
-        let sessions = app
-            .sessions
-            .read()
-            .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
-        let user_id = sessions
-            .get(token)
-            .cloned()
-            .ok_or(StatusCode::UNAUTHORIZED)?;
+        let token = sign_in::bearer(&parts.headers).ok_or(StatusCode::UNAUTHORIZED)?;
+        let user_id = app.tokens.user(token).ok_or(StatusCode::UNAUTHORIZED)?;
         Ok(Auth { user_id })
     }
-}
-
-fn bearer(parts: &Parts) -> Option<&str> {
-    parts
-        .headers
-        .get(axum::http::header::AUTHORIZATION)?
-        .to_str()
-        .ok()?
-        .strip_prefix("Bearer ")
 }
 
 #[derive(Deserialize)]
@@ -89,14 +87,15 @@ async fn login(
     State(app): State<App>,
     Json(login): Json<Login>,
 ) -> Result<Json<Value>, StatusCode> {
-    if login.username != USER || login.password != PASSWORD {
+    let users = app.users.clone();
+    let (username, password) = (login.username.clone(), login.password.clone());
+    let valid = tokio::task::spawn_blocking(move || users.check(&username, &password))
+        .await
+        .map_err(internal)?;
+    if !valid {
         return Err(StatusCode::UNAUTHORIZED);
     }
-    let token = uuid::Uuid::new_v4().simple().to_string();
-    app.sessions
-        .write()
-        .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?
-        .insert(token.clone(), login.username.clone());
+    let token = app.tokens.start(&login.username);
     Ok(Json(json!({"token": token, "user": login.username})))
 }
 
@@ -201,22 +200,28 @@ async fn delete_order(
     })
 }
 
-fn app(pool: PgPool, audit: &Audit) -> Result<Router, pg_audit::Error> {
-    let sessions: Arc<RwLock<HashMap<String, String>>> = Arc::default();
+/// The service: its API, the sign-in page, and the viewer at `/audit` for a person signed
+/// in (session cookie) or an API client (bearer token). Sessions and tokens last
+/// `session_lifetime`.
+fn app(pool: PgPool, audit: &Audit, session_lifetime: Duration) -> Result<Router, pg_audit::Error> {
+    let users = Users::new(&[(USER, PASSWORD)]);
+    let sessions = Sessions::new(session_lifetime);
+    let tokens = Sessions::new(session_lifetime);
     let state = App {
         pool: pool.clone(),
-        sessions: sessions.clone(),
+        users: users.clone(),
+        tokens: tokens.clone(),
     };
-    // The viewer is readable with any valid bearer token of this service. It reads through
-    // pg-audit's own small pool, so an open page never takes the application's connections.
     let viewer = pg_audit::viewer::router(
         pg_audit::viewer::ViewerSource::from(audit),
-        move |parts: &Parts| {
-            let allowed = bearer(parts)
-                .is_some_and(|token| sessions.read().is_ok_and(|s| s.contains_key(token)));
-            async move { allowed }
+        ViewerAccess {
+            sessions: sessions.clone(),
+            tokens,
         },
     );
+    let sign_in = Router::new()
+        .route("/sign-in", get(sign_in::form).post(sign_in::submit))
+        .with_state(SignIn { users, sessions });
     Ok(Router::new()
         .route("/login", post(login))
         .route("/orders", post(create_order))
@@ -225,8 +230,47 @@ fn app(pool: PgPool, audit: &Audit) -> Result<Router, pg_audit::Error> {
             get(get_order).put(update_order).delete(delete_order),
         )
         .with_state(state)
-        .nest("/audit", viewer)
+        .merge(sign_in)
+        .nest(sign_in::VIEWER, viewer)
         .layer(audit.layer()))
+}
+
+/// Creates the service's table and starts pg-audit on it (migrations, triggers, writer).
+async fn start(pool: &PgPool) -> Result<Audit, Box<dyn std::error::Error>> {
+    sqlx::raw_sql(
+        "CREATE SCHEMA IF NOT EXISTS quickstart;
+         CREATE TABLE IF NOT EXISTS quickstart.orders (
+             id bigserial PRIMARY KEY,
+             item text NOT NULL,
+             quantity integer NOT NULL,
+             customer text NOT NULL,
+             created_at timestamptz NOT NULL DEFAULT now()
+         );",
+    )
+    .execute(pool)
+    .await?;
+    let settings = Settings {
+        schema: SchemaSettings {
+            audit_schema: "quickstart_audit".into(),
+            ..SchemaSettings::default()
+        },
+        ..Settings::default()
+    };
+    Ok(Audit::builder(pool.clone())
+        .tables(&TABLES)
+        .settings(settings)
+        .start()
+        .await?)
+}
+
+/// What to open, and with which account.
+fn viewer_help(base: &str) -> String {
+    format!(
+        "viewer: open {base}{viewer} in a browser and sign in as `{USER}`, password `{PASSWORD}`; \
+         API clients send `Authorization: Bearer <token>` with the token of \
+         POST {base}/login {{\"username\": \"{USER}\", \"password\": \"{PASSWORD}\"}}",
+        viewer = sign_in::VIEWER
+    )
 }
 
 struct Options {
@@ -274,31 +318,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let url = std::env::var("DATABASE_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
     let pool = pg_audit::connect(&url).await?;
-    sqlx::raw_sql(
-        "CREATE SCHEMA IF NOT EXISTS quickstart;
-         CREATE TABLE IF NOT EXISTS quickstart.orders (
-             id bigserial PRIMARY KEY,
-             item text NOT NULL,
-             quantity integer NOT NULL,
-             customer text NOT NULL,
-             created_at timestamptz NOT NULL DEFAULT now()
-         );",
-    )
-    .execute(&pool)
-    .await?;
-    let settings = Settings {
-        schema: SchemaSettings {
-            audit_schema: "quickstart_audit".into(),
-            ..SchemaSettings::default()
-        },
-        ..Settings::default()
-    };
-    let audit = Audit::builder(pool.clone())
-        .tables(&TABLES)
-        .settings(settings)
-        .start()
-        .await?;
-    let app = app(pool.clone(), &audit)?;
+    let audit = start(&pool).await?;
+    let app = app(pool.clone(), &audit, SESSION_LIFETIME)?;
     let bind = if options.demo {
         "127.0.0.1:0"
     } else {
@@ -327,15 +348,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let _ = stop.send(());
         server.await??;
         let stats = audit.shutdown().await;
-        print_logs(&pool, audit.settings(), &request_ids).await?;
+        print!("{}", logs(&pool, audit.settings(), &request_ids).await?);
         println!("\nwriter: {stats:?}");
         println!(
-            "viewer: run `cargo run --example quickstart` and open http://127.0.0.1:3000/audit \
-             with `Authorization: Bearer <token from POST /login>` \
-             (e.g. curl -H 'Authorization: Bearer <token>' http://127.0.0.1:3000/audit)"
+            "\nTo browse these logs, run `cargo run --example quickstart` (it serves on \
+             http://127.0.0.1:3000).\n{}",
+            viewer_help("http://127.0.0.1:3000")
         );
     } else {
-        println!("quickstart: serving on http://{addr} (viewer at http://{addr}/audit, bearer token from POST /login {{\"username\": \"{USER}\", \"password\": \"{PASSWORD}\"}}); SIGTERM or Ctrl-C stops it and writes every queued API-log row");
+        println!("quickstart: serving on http://{addr}; SIGTERM or Ctrl-C stops it and writes every queued API-log row");
+        println!("{}", viewer_help(&format!("http://{addr}")));
         server.await??;
         let stats = audit.shutdown().await;
         println!("quickstart: stopped; API-log writer: {stats:?}");
@@ -360,7 +382,7 @@ async fn demo(base: &str) -> Result<Vec<(String, uuid::Uuid)>, Box<dyn std::erro
             .and_then(|v| uuid::Uuid::parse_str(v).ok())
             .ok_or("no x-request-id on the response")?;
         let body = response.bytes().await?;
-        println!("{label:<40} → {status}");
+        println!("{label:<36} → {:<18} request {id}", status.to_string());
         ids.push((label.to_string(), id));
         Ok(serde_json::from_slice(&body).unwrap_or(Value::Null))
     };
@@ -426,7 +448,7 @@ async fn demo(base: &str) -> Result<Vec<(String, uuid::Uuid)>, Box<dyn std::erro
         .send()
         .await?;
     println!(
-        "{:<40} → {}",
+        "{:<36} → {}",
         "GET /audit/requests (viewer)",
         viewer.status()
     );
@@ -442,40 +464,46 @@ fn short(value: &Option<pg_audit::query::JsonText>) -> String {
     }
 }
 
-async fn print_logs(
+/// The rows both logs hold for these requests, as text, each under its full request id
+/// (which `pg-audit log --request` and the viewer's request filter take as printed).
+async fn logs(
     pool: &PgPool,
     settings: &Settings,
     request_ids: &[(String, uuid::Uuid)],
-) -> Result<(), Box<dyn std::error::Error>> {
+) -> Result<String, Box<dyn std::error::Error>> {
     let schema = settings.schema.audit_schema.as_str();
-    println!("\n== API log ({schema}.pg_api_audit_log) ==");
-    println!(
-        "{:<8} {:<7} {:<14} {:>4} {:<6} {:<60} {:<13}",
-        "request", "method", "api", "code", "user", "request payload", "response body"
-    );
+    let mut out = String::new();
+    writeln!(out, "\n== API log ({schema}.pg_api_audit_log) ==")?;
+    writeln!(
+        out,
+        "{:<36} {:<7} {:<14} {:>4} {:<6} {:<60} {:<13}",
+        "request id", "method", "api", "code", "user", "request payload", "response body"
+    )?;
     for (_, id) in request_ids {
         let filter = ApiLogFilter {
             request_id: Some(*id),
             ..ApiLogFilter::default()
         };
         for row in api_log(pool, schema, &filter).await?.entries {
-            println!(
-                "{:<8} {:<7} {:<14} {:>4} {:<6} {:<60} {}",
-                &id.simple().to_string()[24..],
+            writeln!(
+                out,
+                "{:<36} {:<7} {:<14} {:>4} {:<6} {:<60} {}",
+                id,
                 row.http_method.unwrap_or_default(),
                 row.api_name.unwrap_or_default(),
                 row.response_code.map_or(String::new(), |c| c.to_string()),
                 row.user_id.unwrap_or_default(),
                 short(&row.request_payload),
                 short(&row.response_body),
-            );
+            )?;
         }
     }
-    println!("\n== data audit log ({schema}.pg_audit_log) ==");
-    println!(
-        "{:<8} {:<9} {:<18} {:<6} {:<6} {:<25}",
-        "request", "operation", "table", "record", "user", "changed fields / new data"
-    );
+    writeln!(out, "\n== data audit log ({schema}.pg_audit_log) ==")?;
+    writeln!(
+        out,
+        "{:<36} {:<9} {:<18} {:<6} {:<6} {:<25}",
+        "request id", "operation", "table", "record", "user", "changed fields / new data"
+    )?;
     for (_, id) in request_ids {
         let mut rows = audit_log(pool, schema, &AuditLogFilter::by_request(*id))
             .await?
@@ -489,17 +517,21 @@ async fn print_logs(
             } else {
                 row.new_data.clone()
             };
-            println!(
-                "{:<8} {:<9} {:<18} {:<6} {:<6} {}",
-                &id.simple().to_string()[24..],
+            writeln!(
+                out,
+                "{:<36} {:<9} {:<18} {:<6} {:<6} {}",
+                id,
                 row.operation,
                 format!("{}.{}", row.schema_name, row.table_name),
                 row.record_id.unwrap_or_default(),
                 row.updated_by.unwrap_or_default(),
                 short(&detail),
-            );
+            )?;
         }
     }
-    println!("\n(request = last 8 hex digits of the request id shared by both logs)");
-    Ok(())
+    writeln!(
+        out,
+        "\n(request id: shared by both logs; `pg-audit log --request <id>` lists what one request changed)"
+    )?;
+    Ok(out)
 }
