@@ -11,9 +11,9 @@ use crate::settings::SchemaSettings;
 use crate::sql::templates::{
     AppendOnlyGuardBody, DropSchema, Migration0001Down, Migration0001Up, Migration0002Down,
     Migration0002RequestKeyBody, Migration0002Up, Migration0003Down, Migration0003Up,
-    Migration0004Down, Migration0004DropRoleBody, Migration0004RoleBody, Migration0004Up,
-    MigrationsApplied, MigrationsBootstrap, MigrationsRecord, MigrationsTeardown,
-    MigrationsUpdateChecksum, PurgeBody, Release01ContextFunctions, SchemaExists, TableExists,
+    Migration0004Down, Migration0004RoleBody, Migration0004Up, MigrationsApplied,
+    MigrationsBootstrap, MigrationsRecord, MigrationsTeardown, MigrationsUpdateChecksum, PurgeBody,
+    Release01ContextFunctions, SchemaExists, TableExists,
 };
 use crate::sql::Sql;
 use crate::sql::SqlQuery;
@@ -112,11 +112,9 @@ fn migration_0004_up(settings: &SchemaSettings) -> Sql {
 }
 
 fn migration_0004_down(settings: &SchemaSettings) -> Sql {
-    let role = settings.writer_role();
     Migration0004Down {
         schema: &settings.audit_schema,
-        role: &role,
-        drop_role: &Migration0004DropRoleBody { role_name: &role }.render(),
+        role: &settings.writer_role(),
     }
     .render()
 }
