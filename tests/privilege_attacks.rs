@@ -197,3 +197,109 @@ async fn a_role_with_the_audit_role_s_name_that_can_log_in_is_refused_clearly() 
     );
     db.drop_with_role(&role).await;
 }
+
+/// A function planted in `public` for a call pg-audit's reads make unqualified
+/// (`host(inet)`), counting its runs in a sequence, which a rolled-back read cannot undo.
+const PLANTED_AHEAD_OF_THE_CATALOG: &str = "
+CREATE SEQUENCE public.planted_runs;
+GRANT USAGE ON SEQUENCE public.planted_runs TO PUBLIC;
+CREATE FUNCTION public.host(inet) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_catalog.nextval('public.planted_runs');
+    RETURN pg_catalog.host($1);
+END $$;";
+
+async fn planted_runs(pool: &sqlx::PgPool) -> i64 {
+    sqlx::query_scalar(
+        "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM public.planted_runs",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_function_planted_ahead_of_the_catalog_never_runs_in_the_query_api_or_the_writer() {
+    use axum::routing::post;
+    use pg_audit::query::{self, ApiLogFilter, AuditLogFilter};
+    use pg_audit::{Audit, Settings, WriterSettings};
+    use std::time::Duration;
+
+    let db = fresh_db!().await;
+    db.exec("CREATE TABLE orders (id int PRIMARY KEY, total int)")
+        .await;
+    db.exec(PLANTED_AHEAD_OF_THE_CATALOG).await;
+    // A database whose sessions search public before the catalog: the attack is live there.
+    db.exec(&format!(
+        "ALTER DATABASE {} SET search_path = public, pg_catalog",
+        db.name
+    ))
+    .await;
+    // The application's own pool, opened after the setting; the writer is given it too.
+    let app_pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(2)
+        .connect_with((*db.pool.connect_options()).clone())
+        .await
+        .unwrap();
+    sqlx::query("SELECT host('10.0.0.1'::inet)")
+        .execute(&app_pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        planted_runs(&app_pool).await,
+        1,
+        "the planted function is what an unqualified call runs"
+    );
+
+    let settings = Settings {
+        writer: WriterSettings {
+            flush_interval: Duration::from_millis(20),
+            ..WriterSettings::default()
+        },
+        ..Settings::default()
+    };
+    let audit = Audit::builder(app_pool.clone())
+        .settings(settings)
+        .writer_pool(app_pool.clone())
+        .start()
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO orders VALUES (1, 10)")
+        .execute(&app_pool)
+        .await
+        .unwrap();
+    let app = axum::Router::new()
+        .route("/ping", post(|| async { "pong" }))
+        .layer(audit.layer());
+    let addr = pg_audit_testing::serve(app).await;
+    let reply = pg_audit_testing::send(addr, "POST", "/ping", &[]).await;
+    assert_eq!(reply.status, 200);
+    let stats = audit.shutdown().await;
+    assert_eq!(stats.written, 1, "{stats:?}");
+
+    let changes = query::audit_log(&app_pool, "audit", &AuditLogFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(changes.entries.len(), 1);
+    let requests = query::api_log(&app_pool, "audit", &ApiLogFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(requests.entries.len(), 1);
+    // Inside the caller's own transaction too, which keeps its search_path afterwards.
+    let mut tx = app_pool.begin().await.unwrap();
+    query::audit_log(&mut *tx, "audit", &AuditLogFilter::default())
+        .await
+        .unwrap();
+    let path: String = sqlx::query_scalar("SHOW search_path")
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(path, "public, pg_catalog");
+    tx.rollback().await.unwrap();
+
+    assert_eq!(
+        planted_runs(&app_pool).await,
+        1,
+        "no read or write of pg-audit's ran the planted function"
+    );
+}

@@ -354,3 +354,84 @@ async fn a_row_has_one_record_id_whatever_the_writing_session_s_settings() {
         assert!(ids.iter().all(Option::is_some), "{key_type}: {ids:?}");
     }
 }
+
+#[tokio::test]
+async fn keys_as_long_as_the_table_s_own_index_takes_never_fail_the_write_and_stay_findable() {
+    let db = fresh_db!().await;
+    // Random hex does not compress: each key is just below the B-tree entry limit of the
+    // table's own primary key (2704 bytes), so the audit log's record index, which adds the
+    // table's name and the JSON quoting of a composite key, could not take it whole.
+    audited(
+        &db,
+        "CREATE TABLE long_key (id text PRIMARY KEY, v int);
+         CREATE TABLE long_pair (a text, b text, v int, PRIMARY KEY (a, b));
+         CREATE TABLE whole_keys (table_name text, record_id text)",
+    )
+    .await;
+    db.exec(
+        "INSERT INTO long_key SELECT string_agg(md5(i::text), ''), 1 FROM generate_series(1, 84) AS i;
+         INSERT INTO long_pair
+             SELECT string_agg(md5(i::text), '') FILTER (WHERE i <= 41) || 'ab\"c',
+                    string_agg(md5(i::text), '') FILTER (WHERE i > 41), 1
+             FROM generate_series(1, 83) AS i;
+         INSERT INTO whole_keys SELECT 'long_key', id FROM long_key;
+         INSERT INTO whole_keys SELECT 'long_pair', '[' || to_jsonb(a)::text || ',' || to_jsonb(b)::text || ']' FROM long_pair;
+         UPDATE long_key SET v = 2;
+         UPDATE long_pair SET v = 2;
+         DELETE FROM long_key;
+         DELETE FROM long_pair",
+    )
+    .await;
+    for table in ["long_key", "long_pair"] {
+        let whole: String =
+            sqlx::query_scalar("SELECT record_id FROM whole_keys WHERE table_name = $1")
+                .bind(table)
+                .fetch_one(&db.pool)
+                .await
+                .unwrap();
+        assert!(whole.len() > 2650, "{table}: {} bytes", whole.len());
+        let ids: Vec<Option<String>> = sqlx::query_scalar(
+            "SELECT record_id FROM audit.pg_audit_log WHERE table_name = $1 ORDER BY id",
+        )
+        .bind(table)
+        .fetch_all(&db.pool)
+        .await
+        .unwrap();
+        assert_eq!(ids.len(), 3, "{table}: INSERT, UPDATE and DELETE recorded");
+        let stored = ids[0].clone().expect("a record id");
+        assert!(ids.iter().all(|id| id.as_deref() == Some(stored.as_str())));
+        let digest: String =
+            sqlx::query_scalar("SELECT 'sha256:' || encode(sha256(convert_to($1, 'UTF8')), 'hex')")
+                .bind(&whole)
+                .fetch_one(&db.pool)
+                .await
+                .unwrap();
+        assert_eq!(
+            stored, digest,
+            "{table}: stored as the digest of the whole key"
+        );
+        for lookup in [&whole, &stored] {
+            let history = pg_audit::query::audit_log(
+                &db.pool,
+                "audit",
+                &pg_audit::query::AuditLogFilter::record("public", table, lookup.as_str()),
+            )
+            .await
+            .unwrap();
+            assert_eq!(
+                history.entries.len(),
+                3,
+                "{table}: its history by record id"
+            );
+        }
+    }
+    // A key that fits is stored as it is.
+    db.exec("INSERT INTO long_key VALUES (repeat('x', 2000), 1)")
+        .await;
+    let short: String =
+        sqlx::query_scalar("SELECT record_id FROM audit.pg_audit_log ORDER BY id DESC LIMIT 1")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!(short, "x".repeat(2000));
+}

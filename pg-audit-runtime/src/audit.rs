@@ -84,7 +84,7 @@ fn side_pool(app: &PgPool, name: &str, size: u32, statement_timeout: Duration) -
         .clone()
         .application_name(name)
         .options([
-            ("search_path", "pg_catalog"),
+            ("search_path", "pg_catalog, pg_temp"),
             ("statement_timeout", timeout_ms.as_str()),
         ]);
     PgPoolOptions::new()

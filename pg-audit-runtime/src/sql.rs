@@ -6,7 +6,7 @@
 pub(crate) use pg_audit_sql::{templates, Sql};
 
 use sqlx::postgres::{PgArguments, PgExecutor, PgRow};
-use sqlx::{AssertSqlSafe, PgPool, Postgres, Transaction};
+use sqlx::{Acquire, AssertSqlSafe, PgPool, Postgres, Transaction};
 
 /// Begins a transaction on `pool` whose search_path is pinned to `pg_catalog, pg_temp`: every
 /// schema-lifecycle entry point runs in one, so the catalog queries and the generated DDL
@@ -15,6 +15,18 @@ pub(crate) async fn begin_pinned(
     pool: &PgPool,
 ) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
     let mut tx = pool.begin().await?;
+    templates::PinSearchPath.render().execute(&mut *tx).await?;
+    Ok(tx)
+}
+
+/// Begins a read of pg-audit's on `conn` — a pool, a connection, or the caller's own
+/// transaction, inside which it is a savepoint — with the search_path pinned as in
+/// [`begin_pinned`]. Pinning needs a transaction-local setting, and a read changes nothing,
+/// so the caller rolls it back when done: the caller's session keeps its own search_path.
+pub(crate) async fn begin_pinned_read<'a>(
+    conn: impl Acquire<'a, Database = Postgres>,
+) -> Result<Transaction<'a, Postgres>, sqlx::Error> {
+    let mut tx = conn.begin().await?;
     templates::PinSearchPath.render().execute(&mut *tx).await?;
     Ok(tx)
 }

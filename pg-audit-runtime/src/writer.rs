@@ -576,6 +576,9 @@ fn rejects_data(error: &sqlx::Error) -> bool {
 }
 
 async fn insert(pool: &PgPool, audit_schema: &str, rows: &[ApiLogRow]) -> Result<(), sqlx::Error> {
+    // Pinned: the pool may be the application's, whose sessions search schemas that table
+    // owners can write to (a function there could stand in for `unnest`).
+    let mut tx = crate::sql::begin_pinned(pool).await?;
     let n = rows.len();
     let mut request_ids = Vec::with_capacity(n);
     let mut api_names = Vec::with_capacity(n);
@@ -612,9 +615,9 @@ async fn insert(pool: &PgPool, audit_schema: &str, rows: &[ApiLogRow]) -> Result
         .bind(ips)
         .bind(created)
         .bind(durations)
-        .execute(pool)
-        .await
-        .map(|_| ())
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await
 }
 
 #[cfg(test)]

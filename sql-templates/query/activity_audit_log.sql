@@ -10,6 +10,7 @@
 -- the count reaches. Buckets are $11 seconds wide, aligned to whole UTC hours and days.
 -- Run unnamed, as query_audit_log.sql is, so the mode and the unused filters fold away.
 -- @ident audit_schema      the audit schema
+-- @fragment record_key     $3 as the log stores a record id (expr_record_key)
 -- @fragment order_by       id DESC, or id + 0 DESC to read a window long ago first
 WITH examined AS (
     SELECT updated_at, operation, matches
@@ -20,7 +21,7 @@ WITH examined AS (
             operation,
             ($1::text IS NULL OR schema_name = $1)
               AND ($2::text IS NULL OR table_name = $2)
-              AND ($3::text IS NULL OR record_id = $3)
+              AND ($3::text IS NULL OR record_id = {{record_key}})
               AND ($4::uuid IS NULL OR request_id = $4)
               AND ($5::text IS NULL OR updated_by = $5)
               AND ($6::text IS NULL OR operation = $6)

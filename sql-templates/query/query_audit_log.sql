@@ -5,6 +5,7 @@
 -- unused conditions away and picks the index that fits the remaining ones. The client
 -- address is read through host(), so a stored network never fails to decode as an address.
 -- @ident audit_schema      the audit schema
+-- @fragment record_key     $3 as the log stores a record id (expr_record_key)
 -- @fragment order_by       id DESC / id ASC, or id + 0 DESC / ASC to read a time window first
 SELECT
     id,
@@ -29,7 +30,7 @@ SELECT
 FROM {{audit_schema}}.pg_audit_log
 WHERE ($1::text IS NULL OR schema_name = $1)
   AND ($2::text IS NULL OR table_name = $2)
-  AND ($3::text IS NULL OR record_id = $3)
+  AND ($3::text IS NULL OR record_id = {{record_key}})
   AND ($4::uuid IS NULL OR request_id = $4)
   AND ($5::text IS NULL OR updated_by = $5)
   AND ($6::text IS NULL OR operation = $6)

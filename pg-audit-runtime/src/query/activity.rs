@@ -13,7 +13,7 @@ use crate::error::Result;
 use crate::sql::templates::{ActivityApiLog, ActivityAuditLog};
 use crate::sql::SqlQuery;
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use sqlx::postgres::PgExecutor;
+use sqlx::{Acquire, Postgres};
 
 /// The most rows one chart reads (newest first). About 15 ms of reading on the
 /// development machine; a window holding more is counted back as far as these reach.
@@ -144,7 +144,7 @@ struct ActivityRow {
 /// has an index that selects the rows to read; other filters pick among the newest rows of
 /// the window.
 pub(crate) async fn audit_activity<'e>(
-    executor: impl PgExecutor<'e>,
+    conn: impl Acquire<'e, Database = Postgres>,
     audit_schema: &str,
     filter: &AuditLogFilter,
     since: DateTime<Utc>,
@@ -158,25 +158,28 @@ pub(crate) async fn audit_activity<'e>(
         || (filter.record_id.is_some() && filter.schema.is_some() && filter.table.is_some());
     let rows = ActivityAuditLog {
         audit_schema,
+        record_key: &super::record_key_parameter(),
         order_by: &order_by,
     }
     .render()
     .query_as::<ActivityRow>()
     .persistent(false);
+    let mut tx = crate::sql::begin_pinned_read(conn).await?;
     let rows = bind_audit_filter(rows, filter, Some(since), Some(until))
         .bind(MAX_COUNTED)
         .bind(bucket.seconds())
         .bind(indexed)
-        .fetch_all(executor)
+        .fetch_all(&mut *tx)
         .await
         .map_err(|e| table_error(e, audit_schema))?;
+    tx.rollback().await?;
     Ok(Activity::from_rows(rows, since, until, bucket))
 }
 
 /// The window's API requests per bucket and status class, under the filter's other
 /// conditions, which pick among the newest requests of the window.
 pub(crate) async fn api_activity<'e>(
-    executor: impl PgExecutor<'e>,
+    conn: impl Acquire<'e, Database = Postgres>,
     audit_schema: &str,
     filter: &ApiLogFilter,
     since: DateTime<Utc>,
@@ -192,12 +195,14 @@ pub(crate) async fn api_activity<'e>(
     .render()
     .query_as::<ActivityRow>()
     .persistent(false);
+    let mut tx = crate::sql::begin_pinned_read(conn).await?;
     let rows = bind_api_filter(rows, filter, Some(since), Some(until))
         .bind(MAX_COUNTED)
         .bind(bucket.seconds())
-        .fetch_all(executor)
+        .fetch_all(&mut *tx)
         .await
         .map_err(|e| table_error(e, audit_schema))?;
+    tx.rollback().await?;
     Ok(Activity::from_rows(rows, since, until, bucket))
 }
 

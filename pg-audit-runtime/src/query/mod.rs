@@ -47,7 +47,7 @@ use crate::sql::Sql;
 use crate::sql::SqlQuery;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sqlx::postgres::PgExecutor;
+use sqlx::{Acquire, Postgres};
 use uuid::Uuid;
 
 /// One page of rows, newest first, with the cursors of its neighbours.
@@ -151,7 +151,8 @@ impl Cursor {
 
 /// Reads one page of the data audit log (`<audit_schema>.pg_audit_log`), newest first.
 ///
-/// Takes any executor: a pool, a connection or a transaction.
+/// Takes a pool, a connection or a transaction (the read runs in a savepoint of it, with the
+/// search_path pinned, and is rolled back: the caller's session is left as it was).
 ///
 /// ```no_run
 /// # async fn demo(pool: sqlx::PgPool, request_id: uuid::Uuid) -> pg_audit_runtime::Result<()> {
@@ -161,7 +162,7 @@ impl Cursor {
 /// # Ok(()) }
 /// ```
 pub async fn audit_log<'e>(
-    executor: impl PgExecutor<'e>,
+    conn: impl Acquire<'e, Database = Postgres>,
     audit_schema: &str,
     filter: &AuditLogFilter,
 ) -> Result<Page<AuditLogEntry>> {
@@ -174,6 +175,7 @@ pub async fn audit_log<'e>(
     let order_by = cursor.order_by(Utc::now());
     let rows = QueryAuditLog {
         audit_schema,
+        record_key: &record_key_parameter(),
         order_by: &order_by,
     }
     .render()
@@ -181,13 +183,15 @@ pub async fn audit_log<'e>(
     // Unnamed: planned with the actual values each time, so the unused filters fold away
     // and the matching index is used (a cached generic plan would scan).
     .persistent(false);
+    let mut tx = crate::sql::begin_pinned_read(conn).await?;
     let rows = bind_audit_filter(rows, filter, filter.since, filter.until)
         .bind(filter.before_id)
         .bind(filter.after_id)
         .bind(cursor.fetch_limit())
-        .fetch_all(executor)
+        .fetch_all(&mut *tx)
         .await
         .map_err(|e| table_error(e, audit_schema))?;
+    tx.rollback().await?;
     Ok(cursor.into_page(rows, |row| row.id))
 }
 
@@ -202,7 +206,7 @@ pub async fn audit_log<'e>(
 /// # Ok(()) }
 /// ```
 pub async fn api_log<'e>(
-    executor: impl PgExecutor<'e>,
+    conn: impl Acquire<'e, Database = Postgres>,
     audit_schema: &str,
     filter: &ApiLogFilter,
 ) -> Result<Page<ApiLogEntry>> {
@@ -220,13 +224,15 @@ pub async fn api_log<'e>(
     .render()
     .query_as::<ApiLogEntry>()
     .persistent(false);
+    let mut tx = crate::sql::begin_pinned_read(conn).await?;
     let rows = bind_api_filter(rows, filter, filter.since, filter.until)
         .bind(filter.before_id)
         .bind(filter.after_id)
         .bind(cursor.fetch_limit())
-        .fetch_all(executor)
+        .fetch_all(&mut *tx)
         .await
         .map_err(|e| table_error(e, audit_schema))?;
+    tx.rollback().await?;
     Ok(cursor.into_page(rows, |row| row.id))
 }
 
@@ -241,7 +247,7 @@ pub async fn api_log<'e>(
 /// # Ok(()) }
 /// ```
 pub async fn api_request<'e>(
-    executor: impl PgExecutor<'e>,
+    conn: impl Acquire<'e, Database = Postgres>,
     audit_schema: &str,
     request_id: Uuid,
 ) -> Result<Option<ApiLogEntry>> {
@@ -250,7 +256,7 @@ pub async fn api_request<'e>(
         limit: 1,
         ..Default::default()
     };
-    Ok(api_log(executor, audit_schema, &filter)
+    Ok(api_log(conn, audit_schema, &filter)
         .await?
         .entries
         .into_iter()
@@ -285,6 +291,16 @@ fn check_window(since: Option<DateTime<Utc>>, until: Option<DateTime<Utc>>) -> R
 
 /// A statement reading `T` rows with sqlx's PostgreSQL arguments.
 type RowQuery<T> = sqlx::query::QueryAs<'static, sqlx::Postgres, T, sqlx::postgres::PgArguments>;
+
+/// The record id filter, `$3`, as the log stores a record id: a key too long for the record
+/// index is stored as its digest (see the trigger's `expr_record_key`), so a whole key given
+/// here still finds its rows.
+fn record_key_parameter() -> Sql {
+    crate::sql::templates::ExprRecordKey {
+        id: &Sql::fixed("$3::text"),
+    }
+    .render()
+}
 
 /// Binds $1–$9 of the statements that read the data audit log with a filter: its
 /// conditions, then the window `[since, until)`.

@@ -11,8 +11,8 @@ use crate::schema::catalog::{AttachedTrigger, TableInfo};
 use crate::sql::templates::{
     CreateStatementTriggers, CreateTruncateTrigger, DropTrigger, DropTriggerFunction,
     ExprChangedFields, ExprColumnChanged, ExprJsonText, ExprKeyArray, ExprKeyValue, ExprMasked,
-    ExprNotIgnored, ExprRecordIdComposite, ExprRecordIdSingle, ExprRecordedTable, TriggerBody,
-    TriggerFunction, TriggerUpdatePaired, TriggerUpdateUnpaired,
+    ExprNotIgnored, ExprRecordIdComposite, ExprRecordIdSingle, ExprRecordKey, ExprRecordedTable,
+    TriggerBody, TriggerFunction, TriggerUpdatePaired, TriggerUpdateUnpaired,
 };
 use crate::sql::Sql;
 
@@ -220,6 +220,14 @@ impl Expressions<'_> {
     }
 
     fn record_id(&self, value: &'static str) -> Sql {
+        ExprRecordKey {
+            id: &self.key_text(value),
+        }
+        .render()
+    }
+
+    /// The key of the row `value` (jsonb) as text, before the log's length cap.
+    fn key_text(&self, value: &'static str) -> Sql {
         let value = Sql::fixed(value);
         if let [column] = self.key_columns {
             return ExprRecordIdSingle {
