@@ -435,3 +435,41 @@ async fn keys_as_long_as_the_table_s_own_index_takes_never_fail_the_write_and_st
             .unwrap();
     assert_eq!(short, "x".repeat(2000));
 }
+
+#[tokio::test]
+async fn a_json_column_whose_text_changed_is_recorded_though_its_jsonb_value_is_equal() {
+    let db = fresh_db!().await;
+    audited(
+        &db,
+        "CREATE DOMAIN doc_json AS json;
+         CREATE TABLE docs (id int PRIMARY KEY, doc json, docs json[], wrapped doc_json, v int);
+         INSERT INTO docs VALUES (1, '{\"a\": 1, \"b\": 2}', ARRAY['{\"x\": 1}'::json], '[1, 2]', 0)",
+    )
+    .await;
+    db.exec(
+        "UPDATE docs SET doc = '{\"b\": 2, \"a\": 1}';
+         UPDATE docs SET docs = ARRAY['{ \"x\" : 1 }'::json];
+         UPDATE docs SET wrapped = '[1,2]';
+         UPDATE docs SET doc = '{\"b\": 2, \"a\": 1}';
+         UPDATE docs SET v = 1;
+         UPDATE docs SET doc = '{\"a\": 1, \"a\": 3}', v = 2",
+    )
+    .await;
+    let changed: Vec<Value> = sqlx::query_scalar(
+        "SELECT changed_fields FROM audit.pg_audit_log WHERE operation = 'UPDATE' ORDER BY id",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        changed,
+        vec![
+            json!(["doc"]),
+            json!(["docs"]),
+            json!(["wrapped"]),
+            json!(["v"]),
+            json!(["doc", "v"]),
+        ],
+        "the text changes recorded, the UPDATE that rewrote the same text not"
+    );
+}

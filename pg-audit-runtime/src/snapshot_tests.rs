@@ -14,6 +14,7 @@ fn table(schema: &str, name: &str, key: &[&str], columns: &[&str]) -> TableInfo 
         partitioned: false,
         key_columns: key.iter().map(|c| c.to_string()).collect(),
         columns: columns.iter().map(|c| c.to_string()).collect(),
+        json_columns: Vec::new(),
         partitions: Vec::new(),
     }
 }
@@ -55,6 +56,17 @@ fn snapshot_bigint_key() {
 fn snapshot_uuid_key() {
     let t = table("public", "documents", &["uid"], &["uid", "title", "body"]);
     insta::assert_snapshot!(rendered("audit", &t, &TableRule::default()));
+}
+
+#[test]
+fn snapshot_json_columns() {
+    let mut t = table("public", "events", &["id"], &["id", "payload", "meta"]);
+    t.json_columns = strings(&["payload", "meta"]);
+    let rule = TableRule {
+        ignored: strings(&["meta"]),
+        ..TableRule::default()
+    };
+    insta::assert_snapshot!(rendered("audit", &t, &rule));
 }
 
 #[test]

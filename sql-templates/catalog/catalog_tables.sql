@@ -16,7 +16,18 @@ SELECT n.nspname::text AS schema_name,
            SELECT array_agg(a.attname::text ORDER BY a.attnum)
            FROM pg_catalog.pg_attribute AS a
            WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-       ), '{}') AS columns
+       ), '{}') AS columns,
+       -- json (not jsonb) columns, domains over json included: their text can change while
+       -- their jsonb value stays equal.
+       COALESCE((
+           SELECT array_agg(a.attname::text ORDER BY a.attnum)
+           FROM pg_catalog.pg_attribute AS a
+           JOIN pg_catalog.pg_type AS ty ON ty.oid = a.atttypid
+           WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+             AND (a.atttypid = 'pg_catalog.json'::pg_catalog.regtype
+                  OR ty.typelem = 'pg_catalog.json'::pg_catalog.regtype
+                  OR ty.typbasetype = 'pg_catalog.json'::pg_catalog.regtype)
+       ), '{}') AS json_columns
 FROM pg_catalog.pg_class AS c
 JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
 WHERE n.nspname = ANY ($1)

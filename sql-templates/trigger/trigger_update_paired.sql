@@ -3,7 +3,8 @@
 -- trigger body.
 -- @ident schema the audit schema
 -- @fragment recorded_table rendered expr_recorded_table
--- @fragment changed changed columns, over p.oj and p.nj
+-- @fragment row_text NULL::json, or the row as json when the table has json columns (over t)
+-- @fragment changed changed columns, over p.oj and p.nj (and p.ot, p.nt)
 -- @fragment old_data masked old row, over x.oj
 -- @fragment new_data masked new row, over x.nj
 -- @fragment record_id record id, over x.nj
@@ -21,9 +22,9 @@
             FROM (
                 SELECT p.oj, p.nj, {{changed}} AS changed
                 FROM (
-                    SELECT o.j AS oj, n.j AS nj
-                    FROM (SELECT pg_catalog.row_number() OVER () AS i, pg_catalog.to_jsonb(t.*) AS j FROM pg_audit_old AS t) AS o
-                    JOIN (SELECT pg_catalog.row_number() OVER () AS i, pg_catalog.to_jsonb(t.*) AS j FROM pg_audit_new AS t) AS n
+                    SELECT o.j AS oj, n.j AS nj, o.r AS ot, n.r AS nt
+                    FROM (SELECT pg_catalog.row_number() OVER () AS i, pg_catalog.to_jsonb(t.*) AS j, {{row_text}} AS r FROM pg_audit_old AS t) AS o
+                    JOIN (SELECT pg_catalog.row_number() OVER () AS i, pg_catalog.to_jsonb(t.*) AS j, {{row_text}} AS r FROM pg_audit_new AS t) AS n
                         ON n.i OPERATOR(pg_catalog.=) o.i
                 ) AS p
                 OFFSET 0

@@ -7,7 +7,8 @@
 -- @fragment recorded_table rendered expr_recorded_table
 -- @fragment old_key key, over o.j
 -- @fragment new_key key, over n.j
--- @fragment changed changed columns, over p.oj and p.nj
+-- @fragment row_text NULL::json, or the row as json when the table has json columns (over t)
+-- @fragment changed changed columns, over p.oj and p.nj (and p.ot, p.nt)
 -- @fragment old_data masked old row, over x.oj
 -- @fragment new_data masked new row, over x.nj
 -- @fragment old_record_id record id, over x.oj
@@ -32,9 +33,9 @@
                 SELECT p.oj, p.nj,
                        CASE WHEN p.oj IS NOT NULL AND p.nj IS NOT NULL THEN {{changed}} END AS changed
                 FROM (
-                    SELECT o.j AS oj, n.j AS nj
-                    FROM (SELECT pg_catalog.to_jsonb(t.*) AS j FROM pg_audit_old AS t OFFSET 0) AS o
-                    FULL JOIN (SELECT pg_catalog.to_jsonb(t.*) AS j FROM pg_audit_new AS t OFFSET 0) AS n
+                    SELECT o.j AS oj, n.j AS nj, o.r AS ot, n.r AS nt
+                    FROM (SELECT pg_catalog.to_jsonb(t.*) AS j, {{row_text}} AS r FROM pg_audit_old AS t OFFSET 0) AS o
+                    FULL JOIN (SELECT pg_catalog.to_jsonb(t.*) AS j, {{row_text}} AS r FROM pg_audit_new AS t OFFSET 0) AS n
                         ON {{old_key}} OPERATOR(pg_catalog.=) {{new_key}}
                 ) AS p
                 OFFSET 0

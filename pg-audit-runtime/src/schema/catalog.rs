@@ -22,6 +22,8 @@ pub(crate) struct TableInfo {
     pub key_columns: Vec<String>,
     /// Live columns in table order.
     pub columns: Vec<String>,
+    /// Columns of type json (not jsonb), whose text changes are compared as text.
+    pub json_columns: Vec<String>,
     /// Partitions at any depth (partitioned tables only).
     pub partitions: Vec<Partition>,
 }
@@ -55,6 +57,7 @@ struct TableRow {
     partitioned: bool,
     key_columns: Vec<String>,
     columns: Vec<String>,
+    json_columns: Vec<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -111,6 +114,7 @@ pub(crate) async fn load_tables(
                 partitioned: row.partitioned,
                 key_columns: row.key_columns,
                 columns: row.columns,
+                json_columns: row.json_columns,
                 partitions,
             }
         })

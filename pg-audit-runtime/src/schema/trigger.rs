@@ -10,9 +10,10 @@ use crate::names::QualifiedName;
 use crate::schema::catalog::{AttachedTrigger, TableInfo};
 use crate::sql::templates::{
     CreateStatementTriggers, CreateTruncateTrigger, DropTrigger, DropTriggerFunction,
-    ExprChangedFields, ExprColumnChanged, ExprJsonText, ExprKeyArray, ExprKeyValue, ExprMasked,
-    ExprNotIgnored, ExprRecordIdComposite, ExprRecordIdSingle, ExprRecordKey, ExprRecordedTable,
-    TriggerBody, TriggerFunction, TriggerUpdatePaired, TriggerUpdateUnpaired,
+    ExprChangedFields, ExprColumnChanged, ExprJsonChanged, ExprJsonColumnChanged, ExprJsonText,
+    ExprKeyArray, ExprKeyValue, ExprMasked, ExprNotIgnored, ExprRecordIdComposite,
+    ExprRecordIdSingle, ExprRecordKey, ExprRecordedTable, TriggerBody, TriggerFunction,
+    TriggerUpdatePaired, TriggerUpdateUnpaired,
 };
 use crate::sql::Sql;
 
@@ -80,6 +81,7 @@ pub(crate) fn render_table(
     let expressions = Expressions {
         key_columns: &table.key_columns,
         columns: &table.columns,
+        json_columns: &table.json_columns,
         rule,
     };
     let body = expressions.body(audit_schema);
@@ -174,6 +176,8 @@ struct Expressions<'a> {
     key_columns: &'a [String],
     /// Columns known at attach time (compared one by one; others by a jsonb scan).
     columns: &'a [String],
+    /// Its json columns, whose text is compared too.
+    json_columns: &'a [String],
     rule: &'a TableRule,
 }
 
@@ -272,13 +276,46 @@ impl Expressions<'_> {
                 }
                 .render()
             });
-        ExprChangedFields {
+        let changed = ExprChangedFields {
             old_value: &old_value,
             new_value: &new_value,
             known: &Sql::join(known, ", "),
             ignored_filter: &ignored_filter,
         }
+        .render();
+        let json: Vec<Sql> = self
+            .json_columns
+            .iter()
+            .filter(|column| !self.rule.ignored.contains(column))
+            .map(|column| {
+                ExprJsonColumnChanged {
+                    old_value: &old_value,
+                    new_value: &new_value,
+                    old_text: &Sql::fixed("p.ot"),
+                    new_text: &Sql::fixed("p.nt"),
+                    column,
+                }
+                .render()
+            })
+            .collect();
+        if json.is_empty() {
+            return changed;
+        }
+        ExprJsonChanged {
+            changed: &changed,
+            json_changed: &Sql::join(json, ", "),
+        }
         .render()
+    }
+
+    /// The row of a transition table (`t`) as json, kept only for a table with json
+    /// columns: `changed` compares their text.
+    fn row_text(&self) -> Sql {
+        Sql::fixed(if self.json_columns.is_empty() {
+            "NULL::json"
+        } else {
+            "pg_catalog.row_to_json(t.*)"
+        })
     }
 
     fn keep_noop(&self) -> Sql {
@@ -312,6 +349,7 @@ impl Expressions<'_> {
         let paired = TriggerUpdatePaired {
             schema: audit_schema,
             recorded_table: &recorded_table,
+            row_text: &self.row_text(),
             changed: &self.changed("p.oj", "p.nj"),
             old_data: &self.masked("x.oj"),
             new_data: &self.masked("x.nj"),
@@ -324,6 +362,7 @@ impl Expressions<'_> {
             recorded_table: &recorded_table,
             old_key: &self.pairing_key("o.j"),
             new_key: &self.pairing_key("n.j"),
+            row_text: &self.row_text(),
             changed: &self.changed("p.oj", "p.nj"),
             old_data: &self.masked("x.oj"),
             new_data: &self.masked("x.nj"),
