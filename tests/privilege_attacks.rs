@@ -73,15 +73,9 @@ async fn no_audit_trigger_has_a_when_clause_resolved_with_the_caller_s_operators
 
 use sqlx::Connection;
 
-#[tokio::test]
-async fn a_cast_to_json_defined_by_the_table_owner_runs_as_the_audit_role_and_gains_nothing() {
-    let db = fresh_db!().await;
-    let owner = format!("{}_owner", db.name);
-    db.exec(&format!(
-        "CREATE ROLE \"{owner}\" LOGIN; GRANT CREATE, USAGE ON SCHEMA public TO \"{owner}\";"
-    ))
-    .await;
-    let mut as_owner = db.connect_as(Some(&owner)).await;
+/// Plants, as the table owner `owner`, a cast to json for a column type of a new table
+/// `moods`: the cast tries to make `owner` a superuser and notes as whom it ran.
+async fn plant_json_cast(as_owner: &mut sqlx::PgConnection, owner: &str) {
     sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
         "CREATE TYPE mood AS ENUM ('ok');
          CREATE FUNCTION mood_json(mood) RETURNS json LANGUAGE plpgsql AS $$
@@ -98,37 +92,202 @@ async fn a_cast_to_json_defined_by_the_table_owner_runs_as_the_audit_role_and_ga
          CREATE CAST (mood AS json) WITH FUNCTION mood_json(mood);
          CREATE TABLE moods (id int PRIMARY KEY, m mood);"
     )))
-    .execute(&mut as_owner)
+    .execute(as_owner)
     .await
     .unwrap();
-    migrate(&db.pool, &SchemaSettings::default(), &public_rules())
-        .await
-        .unwrap();
-    sqlx::query("INSERT INTO moods VALUES (1, 'ok')")
-        .execute(&mut as_owner)
+}
+
+/// Writes to `moods` as the session `writer` and asserts the planted cast ran as the audit
+/// role, gained `owner` nothing, and the write committed and was audited once.
+async fn assert_json_cast_gains_nothing(
+    db: &TestDb,
+    writer: &mut sqlx::PgConnection,
+    owner: &str,
+    settings: &SchemaSettings,
+) {
+    sqlx::query("INSERT INTO public.moods VALUES (1, 'ok')")
+        .execute(&mut *writer)
         .await
         .unwrap();
     let (ran_as, escalated): (String, String) =
         sqlx::query_as("SELECT current_setting('evil.ran_as'), current_setting('evil.escalated')")
-            .fetch_one(&mut as_owner)
+            .fetch_one(&mut *writer)
             .await
             .unwrap();
-    assert_eq!(ran_as, SchemaSettings::default().writer_role());
+    assert_eq!(ran_as, settings.writer_role());
     assert_eq!(escalated, "no");
     let superuser: bool = sqlx::query_scalar("SELECT rolsuper FROM pg_roles WHERE rolname = $1")
-        .bind(&owner)
+        .bind(owner)
         .fetch_one(&db.pool)
         .await
         .unwrap();
     assert!(!superuser);
-    let recorded: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM audit.pg_audit_log WHERE table_name = 'moods'")
+    let recorded: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT count(*) FROM \"{}\".pg_audit_log WHERE table_name = 'moods'",
+        settings.audit_schema
+    )))
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(recorded, 1, "the write committed and was audited");
+}
+
+#[tokio::test]
+async fn a_cast_to_json_defined_by_the_table_owner_runs_as_the_audit_role_and_gains_nothing() {
+    let db = fresh_db!().await;
+    let owner = format!("{}_owner", db.name);
+    db.exec(&format!(
+        "CREATE ROLE \"{owner}\" LOGIN; GRANT CREATE, USAGE ON SCHEMA public TO \"{owner}\";"
+    ))
+    .await;
+    let mut as_owner = db.connect_as(Some(&owner)).await;
+    plant_json_cast(&mut as_owner, &owner).await;
+    let settings = SchemaSettings::default();
+    migrate(&db.pool, &settings, &public_rules()).await.unwrap();
+    assert_json_cast_gains_nothing(&db, &mut as_owner, &owner, &settings).await;
+    as_owner.close().await.ok();
+    db.drop_with_roles(&[&owner]).await;
+}
+
+/// An audit schema of this test's own: its audit role, named after it, belongs to the whole
+/// cluster (the database name's tail is the hash unique to the test's call).
+fn managed_schema(db: &TestDb) -> String {
+    format!("managed_{}", &db.name[db.name.len() - 12..])
+}
+
+/// Managed PostgreSQL: no superuser. An administrator role with CREATEROLE owns the
+/// database and runs migrate; a table owner plants the cast; an application role writes.
+#[tokio::test]
+async fn on_managed_postgresql_a_createrole_administrator_migrates_and_the_owner_s_cast_gains_nothing(
+) {
+    let db = fresh_db!().await;
+    let (admin, owner, app) = (
+        format!("{}_admin", db.name),
+        format!("{}_owner", db.name),
+        format!("{}_app", db.name),
+    );
+    db.exec(&format!(
+        "CREATE ROLE \"{admin}\" LOGIN CREATEROLE;
+         CREATE ROLE \"{owner}\" LOGIN;
+         CREATE ROLE \"{app}\" LOGIN;
+         ALTER DATABASE \"{db}\" OWNER TO \"{admin}\";
+         ALTER SCHEMA public OWNER TO \"{admin}\";
+         GRANT CREATE, USAGE ON SCHEMA public TO \"{owner}\";",
+        db = db.name
+    ))
+    .await;
+    let mut as_owner = db.connect_as(Some(&owner)).await;
+    plant_json_cast(&mut as_owner, &owner).await;
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "GRANT INSERT, SELECT ON public.moods TO \"{app}\""
+    )))
+    .execute(&mut as_owner)
+    .await
+    .unwrap();
+    let settings = SchemaSettings {
+        audit_schema: managed_schema(&db),
+        ..SchemaSettings::default()
+    };
+    let admin_pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect_with(db.options.clone().username(&admin))
+        .await
+        .unwrap();
+    // Attaching takes the table owner's rights, which the administrator lacks so far.
+    let error = migrate(&admin_pool, &settings, &public_rules())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains(&format!("public.moods (owner \"{owner}\")"))
+            && error.contains(&format!("run: GRANT \"{owner}\" TO \"{admin}\";")),
+        "{error}"
+    );
+    // As on most managed services, the administrator is a member of the roles it manages.
+    db.exec(&format!("GRANT \"{owner}\" TO \"{admin}\""))
+        .await;
+    migrate(&admin_pool, &settings, &public_rules())
+        .await
+        .unwrap();
+    let report = status(&admin_pool, &settings).await.unwrap();
+    assert!(report.is_as_declared(), "{report:?}");
+    admin_pool.close().await;
+    let mut as_app = db.connect_as(Some(&app)).await;
+    assert_json_cast_gains_nothing(&db, &mut as_app, &owner, &settings).await;
+    as_app.close().await.ok();
+    as_owner.close().await.ok();
+    db.drop_with_roles(&[&admin, &owner, &app, &settings.writer_role()])
+        .await;
+}
+
+#[tokio::test]
+async fn without_createrole_migrate_says_in_one_line_what_an_administrator_must_run() {
+    let db = fresh_db!().await;
+    let admin = format!("{}_admin", db.name);
+    db.exec(&format!(
+        "CREATE ROLE \"{admin}\" LOGIN;
+         ALTER DATABASE \"{db}\" OWNER TO \"{admin}\";
+         ALTER SCHEMA public OWNER TO \"{admin}\";
+         CREATE TABLE orders (id int PRIMARY KEY);
+         ALTER TABLE orders OWNER TO \"{admin}\";",
+        db = db.name
+    ))
+    .await;
+    let settings = SchemaSettings {
+        audit_schema: managed_schema(&db),
+        ..SchemaSettings::default()
+    };
+    let role = settings.writer_role();
+    let admin_pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect_with(db.options.clone().username(&admin))
+        .await
+        .unwrap();
+    let error = migrate(&admin_pool, &settings, &public_rules())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(!error.contains('\n'), "{error}");
+    assert!(
+        error.contains(&format!(
+            "CREATE ROLE \"{role}\" NOLOGIN NOINHERIT; GRANT \"{role}\" TO \"{admin}\";"
+        )),
+        "{error}"
+    );
+    // The role exists (made by another database's migrate) but the admin is no member.
+    db.exec(&format!("CREATE ROLE \"{role}\" NOLOGIN NOINHERIT"))
+        .await;
+    let error = migrate(&admin_pool, &settings, &public_rules())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains(&format!("run: GRANT \"{role}\" TO \"{admin}\";")),
+        "{error}"
+    );
+    let schema_made: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)")
+            .bind(&settings.audit_schema)
             .fetch_one(&db.pool)
             .await
             .unwrap();
-    assert_eq!(recorded, 1, "the write committed and was audited");
-    as_owner.close().await.ok();
-    db.drop_with_role(&owner).await;
+    assert!(!schema_made, "nothing was left half-made");
+    // What the message says to run is all it takes.
+    db.exec(&format!("GRANT \"{role}\" TO \"{admin}\"")).await;
+    migrate(&admin_pool, &settings, &public_rules())
+        .await
+        .unwrap();
+    admin_pool.close().await;
+    db.exec("INSERT INTO orders VALUES (1)").await;
+    let recorded: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT count(*) FROM \"{}\".pg_audit_log",
+        settings.audit_schema
+    )))
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(recorded, 1);
+    db.drop_with_roles(&[&admin, &role]).await;
 }
 
 #[tokio::test]
@@ -195,7 +354,7 @@ async fn a_role_with_the_audit_role_s_name_that_can_log_in_is_refused_clearly() 
         error.contains("can log in or holds attributes of its own"),
         "{error}"
     );
-    db.drop_with_role(&role).await;
+    db.drop_with_roles(&[&role]).await;
 }
 
 /// A function planted in `public` for a call pg-audit's reads make unqualified

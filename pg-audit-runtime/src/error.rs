@@ -59,11 +59,22 @@ pub enum Error {
     Database(#[source] sqlx::Error),
 }
 
-/// The server's own message when there is one (without the driver's source-line noise).
+/// The server's own message when there is one (without the driver's source-line noise),
+/// with its hint, which often says what to do.
 fn describe(error: &sqlx::Error) -> String {
     match error.as_database_error() {
-        Some(db) => db.message().to_string(),
+        Some(db) => with_hint(db),
         None => error.to_string(),
+    }
+}
+
+fn with_hint(db: &dyn sqlx::error::DatabaseError) -> String {
+    let hint = db
+        .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+        .and_then(|pg| pg.hint());
+    match hint {
+        Some(hint) => format!("{} ({hint})", db.message()),
+        None => db.message().to_string(),
     }
 }
 
@@ -80,7 +91,7 @@ impl From<sqlx::Error> for Error {
     fn from(error: sqlx::Error) -> Self {
         if let Some(db) = error.as_database_error() {
             match db.code().as_deref() {
-                Some("42501") => return Error::Privilege(db.message().to_string()),
+                Some("42501") => return Error::Privilege(with_hint(db)),
                 Some("55P03") => return Error::LockTimeout(db.message().to_string()),
                 _ => {}
             }

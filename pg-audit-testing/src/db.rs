@@ -170,15 +170,22 @@ impl TestDb {
     /// Drops the database, then `role`: roles belong to the whole cluster, so a test that
     /// creates one removes it once its database (and with it the role's grants) is gone.
     pub async fn drop_with_role(self, role: &str) {
+        self.drop_with_roles(&[role]).await;
+    }
+
+    /// Drops the database, then each of `roles` (see [`TestDb::drop_with_role`]).
+    pub async fn drop_with_roles(self, roles: &[&str]) {
         drop(self);
         let mut admin = admin_connection().await;
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-            "DROP ROLE IF EXISTS \"{}\"",
-            role.replace('"', "\"\"")
-        )))
-        .execute(&mut admin)
-        .await
-        .unwrap_or_else(|e| panic!("cannot drop role {role}: {e}"));
+        for role in roles {
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                "DROP ROLE IF EXISTS \"{}\"",
+                role.replace('"', "\"\"")
+            )))
+            .execute(&mut admin)
+            .await
+            .unwrap_or_else(|e| panic!("cannot drop role {role}: {e}"));
+        }
         admin.close().await.ok();
     }
 }

@@ -298,6 +298,8 @@ pub(crate) struct PlannedWork {
     pub sql: Vec<Sql>,
     pub registry: Vec<RegistryEntry>,
     pub forget: Vec<QualifiedName>,
+    /// Tables (partitions included) on which this run creates or drops audit triggers.
+    pub touched: Vec<QualifiedName>,
     pub declared: DeclaredSettings,
     pub context_functions_stale: bool,
 }
@@ -354,6 +356,7 @@ pub(crate) async fn plan(
         sql: Vec::new(),
         registry: Vec::new(),
         forget: Vec::new(),
+        touched: Vec::new(),
         declared,
         context_functions_stale,
     };
@@ -415,12 +418,16 @@ pub(crate) async fn plan(
             match (on_table.is_empty(), stale) {
                 (true, _) => {
                     action.kind = ActionKind::Create;
+                    work.touched
+                        .extend(rendered.triggers.iter().map(|(t, _)| t.clone()));
                     creates.push(rendered.create);
                 }
                 (false, Some(why)) => {
                     action.kind = ActionKind::Replace;
                     action.reason = ActionReason::Stale(why);
                     drops.extend(on_table.iter().copied());
+                    work.touched
+                        .extend(rendered.triggers.iter().map(|(t, _)| t.clone()));
                     creates.push(rendered.create);
                 }
                 (false, None) => {}
@@ -449,6 +456,9 @@ pub(crate) async fn plan(
         .into_iter()
         .filter(|f| !kept_functions.contains(f))
         .collect();
+    work.touched.extend(drops.iter().map(|t| t.table.clone()));
+    work.touched.sort();
+    work.touched.dedup();
     let drop_sql = trigger::render_drop(audit_schema, &drops, &orphan_functions);
     if !drop_sql.is_empty() {
         work.sql.push(drop_sql);
@@ -463,6 +473,12 @@ pub(crate) async fn apply(
     settings: &SchemaSettings,
     work: PlannedWork,
 ) -> Result<AttachPlan> {
+    if !work.sql.is_empty() {
+        // Trigger functions are created and dropped as a member of the audit role,
+        // triggers as the owner of their table: say so before any statement fails.
+        catalog::check_audit_role(conn, &settings.writer_role()).await?;
+        catalog::check_table_owners(conn, &work.touched).await?;
+    }
     let audit_schema = settings.audit_schema.as_str();
     if work.context_functions_stale {
         context_functions(settings).execute(&mut *conn).await?;

@@ -4,8 +4,9 @@
 use crate::error::{Error, Result};
 use crate::names::QualifiedName;
 use crate::sql::templates::{
-    CatalogAuditFunctions, CatalogAuditTriggers, CatalogForeignAuditTriggers, CatalogPartitions,
-    CatalogTableColumns, CatalogTables, ContextFunctionsGranted, TableExists,
+    AuditRoleStanding, CatalogAuditFunctions, CatalogAuditTriggers, CatalogForeignAuditTriggers,
+    CatalogPartitions, CatalogTableColumns, CatalogTables, CatalogTablesNotOwned,
+    ContextFunctionsGranted, TableExists,
 };
 use crate::sql::SqlQuery;
 use sqlx::postgres::PgExecutor;
@@ -228,4 +229,84 @@ pub(crate) async fn context_functions_granted(
         .bind(settings.writer_role())
         .fetch_one(conn)
         .await?)
+}
+
+#[derive(sqlx::FromRow)]
+struct RoleStanding {
+    role_exists: bool,
+    manages_roles: bool,
+    may_hand_over: bool,
+    me: String,
+}
+
+/// Fails with what to run when the connected role can neither create the audit role nor
+/// hand it the trigger functions (managed PostgreSQL without CREATEROLE), before any
+/// statement of a migrate or attach run fails half-way with PostgreSQL's terser message.
+pub(crate) async fn check_audit_role(conn: &mut PgConnection, role: &str) -> Result<()> {
+    let standing: RoleStanding = AuditRoleStanding
+        .render()
+        .query_as()
+        .bind(role)
+        .fetch_one(conn)
+        .await?;
+    if standing.manages_roles || standing.may_hand_over {
+        return Ok(());
+    }
+    let (role, me) = (quote_name(role), quote_name(&standing.me));
+    Err(Error::Privilege(if standing.role_exists {
+        format!(
+            "{me} is not a member of the audit role {role}, which it must be to hand it the \
+             trigger functions; have an administrator run: GRANT {role} TO {me};"
+        )
+    } else {
+        format!(
+            "the audit role {role} does not exist and {me} may not create it; grant {me} \
+             CREATEROLE, or have an administrator run: CREATE ROLE {role} NOLOGIN NOINHERIT; \
+             GRANT {role} TO {me};"
+        )
+    }))
+}
+
+/// A role name as an administrator would type it in SQL.
+fn quote_name(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// Fails, naming each table and the grant to run, when the connected role cannot act as the
+/// owner of a table whose audit triggers this run creates or drops (before any of them).
+pub(crate) async fn check_table_owners(
+    conn: &mut PgConnection,
+    tables: &[QualifiedName],
+) -> Result<()> {
+    let (schemas, names): (Vec<&str>, Vec<&str>) = tables
+        .iter()
+        .map(|t| (t.schema.as_str(), t.name.as_str()))
+        .unzip();
+    let not_owned: Vec<(String, String, String, String)> = CatalogTablesNotOwned
+        .render()
+        .query_as()
+        .bind(schemas)
+        .bind(names)
+        .fetch_all(&mut *conn)
+        .await?;
+    let Some((_, _, first_owner, me)) = not_owned.first() else {
+        return Ok(());
+    };
+    let listed: Vec<String> = not_owned
+        .iter()
+        .map(|(schema, table, owner, _)| {
+            format!(
+                "{} (owner {})",
+                QualifiedName::new(schema, table),
+                quote_name(owner)
+            )
+        })
+        .collect();
+    Err(Error::Privilege(format!(
+        "{me} cannot create or drop the audit triggers of {}: that takes the owner's rights; \
+         have an administrator run: GRANT {} TO {me};",
+        listed.join(", "),
+        quote_name(first_owner),
+        me = quote_name(me),
+    )))
 }

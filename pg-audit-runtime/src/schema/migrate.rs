@@ -198,6 +198,7 @@ pub async fn migrate(
     settings.validate()?;
     let mut tx = crate::sql::begin_pinned(pool).await?;
     lock::acquire(&mut tx, settings).await?;
+    crate::schema::catalog::check_audit_role(&mut tx, &settings.writer_role()).await?;
     let schema = settings.audit_schema.as_str();
     let schema_existed: bool = SchemaExists
         .render()
