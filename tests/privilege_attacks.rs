@@ -204,8 +204,7 @@ async fn on_managed_postgresql_a_createrole_administrator_migrates_and_the_owner
         "{error}"
     );
     // As on most managed services, the administrator is a member of the roles it manages.
-    db.exec(&format!("GRANT \"{owner}\" TO \"{admin}\""))
-        .await;
+    db.exec(&format!("GRANT \"{owner}\" TO \"{admin}\"")).await;
     migrate(&admin_pool, &settings, &public_rules())
         .await
         .unwrap();

@@ -398,3 +398,55 @@ async fn status_check_exits_3_for_every_way_auditing_is_not_as_declared() {
         );
     }
 }
+
+#[tokio::test]
+async fn log_and_status_print_hostile_rows_whole_and_escaped() {
+    let db = fresh_db!().await;
+    // A table whose name holds a newline and a terminal escape, a user id that tries to
+    // forge a line, and numbers no f64 holds.
+    db.exec("CREATE TABLE \"evil\nname\x1b[31m\" (id int PRIMARY KEY, doc jsonb, n numeric)")
+        .await;
+    assert!(pg_audit(&db, &["migrate"]).status.success());
+    db.exec(
+        "BEGIN;
+         SELECT set_config('pg_audit.user_id', E'mallory\\n2026-01-01 INSERT public.orders admin', true);
+         INSERT INTO \"evil\nname\x1b[31m\" VALUES (1, '{\"big\": 1e400, \"tiny\": 1e-400}', 1e400);
+         COMMIT;",
+    )
+    .await;
+    for args in [&["log"][..], &["log", "--json"], &["status"]] {
+        let out = pg_audit(&db, args);
+        assert!(out.status.success(), "{args:?}: {}", text(&out));
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            !stdout.contains('\x1b'),
+            "{args:?} printed a raw escape: {stdout}"
+        );
+        assert!(
+            !stdout.lines().any(|line| line.starts_with("2026-01-01")
+                || line.starts_with("name")
+                || line.starts_with(" admin")),
+            "{args:?} printed a forged line: {stdout}"
+        );
+        if args.contains(&"--json") {
+            // jsonb keeps 1e400 and 1e-400 as the numerics they are, printed in full.
+            let big = format!("\"big\": 1{}", "0".repeat(400));
+            let tiny = format!("\"tiny\": 0.{}1", "0".repeat(399));
+            assert!(
+                stdout.contains(&big),
+                "{args:?} kept the number whole: {stdout}"
+            );
+            assert!(
+                stdout.contains(&tiny),
+                "{args:?} kept the number whole: {stdout}"
+            );
+        }
+    }
+    let json = pg_audit(&db, &["log", "--json"]);
+    let line = String::from_utf8(json.stdout).unwrap();
+    assert_eq!(line.lines().count(), 1, "one JSON line per row: {line}");
+    assert!(
+        line.contains(r#""updated_by":"mallory\n2026-01-01"#),
+        "{line}"
+    );
+}
