@@ -8,8 +8,8 @@ use super::restore::{restore, Restore};
 use super::ViewerSource;
 use crate::error::Error;
 use crate::query::{
-    self, ApiLogEntry, ApiLogFilter, AuditLogEntry, AuditLogFilter, Operation, Page, StatusClass,
-    MAX_PAGE_SIZE,
+    self, ApiLogEntry, ApiLogFilter, AuditLogEntry, AuditLogFilter, Operation, Page, SearchBudget,
+    Searched, StatusClass, MAX_PAGE_SIZE,
 };
 use crate::schema::catalog::writable_table;
 use askama::Template;
@@ -313,7 +313,41 @@ pub(crate) struct ChangesPage {
     problems: Vec<String>,
     chart: Option<Chart>,
     rows: Vec<ChangeRow>,
+    /// Said when the search stopped at its budget before filling the page.
+    stopped: Option<StoppedNote>,
     pager: Pager,
+}
+
+/// Where the search of a Changes page stopped, in words, with the link that searches on.
+pub(crate) struct StoppedNote {
+    pub(crate) text: String,
+    pub(crate) href: String,
+    pub(crate) label: &'static str,
+}
+
+impl StoppedNote {
+    fn new(stopped: &Searched, found: usize, upwards: bool, href: String) -> StoppedNote {
+        let (way, label) = if upwards {
+            ("up to", "Search newer changes →")
+        } else {
+            ("back to", "Search older changes →")
+        };
+        let found = match found {
+            0 => "none of them matches".to_string(),
+            1 => "1 of them matches, shown below".to_string(),
+            n => format!("{n} of them match, shown below"),
+        };
+        StoppedNote {
+            text: format!(
+                "The search read {} changes, {way} #{} (written {}): {found}. It stops there to keep the page fast; the changes beyond it were not searched.",
+                stopped.rows,
+                stopped.edge_id,
+                display::time(stopped.edge_time)
+            ),
+            href,
+            label,
+        }
+    }
 }
 
 #[derive(Template)]
@@ -420,6 +454,7 @@ pub(crate) async fn changes(
         problems: Vec::new(),
         chart: None,
         rows: Vec::new(),
+        stopped: None,
         pager: Pager {
             newer: None,
             older: None,
@@ -434,15 +469,22 @@ pub(crate) async fn changes(
         }
     };
     let (since, until, window_note) = chart_window(filter.since, filter.until, Utc::now());
-    // The page and its chart are read at once, on two of the pool's connections.
-    let (found, activity) = tokio::join!(
-        query::audit_log(source.pool(), source.audit_schema(), &filter),
+    // The page and its chart are read at once, on two of the pool's connections; the page
+    // within a budget, so that no filter can make it walk the whole log.
+    let (search, activity) = tokio::join!(
+        query::search_audit_log(
+            source.pool(),
+            source.audit_schema(),
+            &filter,
+            SearchBudget::default()
+        ),
         query::audit_activity(source.pool(), source.audit_schema(), &filter, since, until),
     );
-    let (found, activity) = match (found, activity) {
-        (Ok(found), Ok(activity)) => (found, activity),
+    let (search, activity) = match (search, activity) {
+        (Ok(search), Ok(activity)) => (search, activity),
         (Err(error), _) | (_, Err(error)) => return read_failed(&base, "changes", error),
     };
+    let found = search.page;
     let mut chart = Chart::new(
         "activity",
         &activity,
@@ -453,6 +495,16 @@ pub(crate) async fn changes(
     chart.notes.extend(window_note);
     template.chart = Some(chart);
     template.pager = Pager::new(&base, "", template.form.pairs(), &found);
+    if let Some(stopped) = &search.stopped {
+        let upwards = filter.after_id.is_some() && filter.before_id.is_none();
+        let href = if upwards {
+            template.pager.newer.clone()
+        } else {
+            template.pager.older.clone()
+        };
+        template.stopped =
+            href.map(|href| StoppedNote::new(stopped, found.entries.len(), upwards, href));
+    }
     template.rows = found
         .entries
         .iter()
