@@ -11,7 +11,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (2, "api_log_request_key"),
     (3, "positional_update_pairing"),
     (4, "audit_role"),
-    (5, "audit_log_time_index"),
+    (5, "log_time_indexes"),
 ];
 
 fn migrations(from: i32) -> Vec<(i32, String)> {

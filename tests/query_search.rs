@@ -1,15 +1,19 @@
-//! The bounded search of the data audit log (`query::search_audit_log`, the viewer's Changes
-//! page) against its oracle, the simple query (`query::audit_log`), over a generated log:
-//! for every filter, window and page size, following the search's cursors — its pages and
-//! the points where it stopped at its budget, in both directions — yields exactly the rows
-//! the simple query reads, in the same order. Budgets are tiny so that every shape (rows an
+//! The bounded searches of both logs (`query::search_audit_log` and `query::search_api_log`,
+//! the viewer's Changes and Requests pages) against their oracles, the simple queries
+//! (`query::audit_log`, `query::api_log`), over generated logs: for every filter, window and
+//! page size, following the search's cursors — its pages and the points where it stopped at
+//! its budget, in both directions — yields exactly the rows the simple query reads, in the
+//! same order. Budgets are tiny so that every shape (rows an
 //! index selects, a window's bounds read from the time index, the walk stopping at its
 //! budget) runs many times on a few thousand rows. Replay a failure with
 //! `PG_AUDIT_SEARCH_SEED=<seed printed> cargo test --test query_search`.
 
 use chrono::{DateTime, Duration, Utc};
-use pg_audit::query::{self, AuditLogFilter, Operation, SearchBudget};
+use pg_audit::query::{
+    self, ApiLogFilter, AuditLogFilter, Operation, Page, SearchBudget, Searched, StatusClass,
+};
 use pg_audit_testing::{create_audit_tables, epoch, fresh_db, seed_from_env, Dice, TestDb, SCHEMA};
+use std::fmt::Debug;
 use uuid::Uuid;
 
 const ROWS: usize = 2_500;
@@ -114,6 +118,111 @@ async fn write_log(db: &TestDb, dice: &mut Dice) -> Log {
     Log { requests, start }
 }
 
+/// Writes `ROWS` API requests with the same disorder in time as [`write_log`].
+/// `/customers` never fails with a 5xx, so `/customers` + `5xx` matches nothing.
+async fn write_api_log(db: &TestDb, dice: &mut Dice) -> Log {
+    let start = epoch();
+    let requests: Vec<Uuid> = (0..ROWS)
+        .map(|_| Uuid::from_u64_pair(dice.bits(), dice.bits()))
+        .collect();
+    let (mut paths, mut methods, mut codes, mut users) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut times, mut durations) = (Vec::new(), Vec::new());
+    for i in 0..ROWS {
+        let regular = start + Duration::seconds(STEP_SECONDS * i as i64);
+        times.push(match dice.below(10) {
+            0 => regular - Duration::seconds(dice.below(2 * 86_400) as i64),
+            1 => regular.date_naive().and_hms_opt(0, 0, 0).unwrap().and_utc(),
+            _ => regular,
+        });
+        let path = PATHS[dice.below(PATHS.len() as u64) as usize];
+        paths.push(path.to_string());
+        methods.push(["POST", "PATCH", "DELETE"][dice.below(3) as usize].to_string());
+        codes.push(match (path, dice.below(10)) {
+            (_, 0) => None,
+            ("/customers", n) => Some([200, 201, 302, 404][(n % 4) as usize]),
+            (_, n) => Some([200, 201, 302, 404, 500][(n % 5) as usize]),
+        });
+        users.push(dice.chance(80).then(|| format!("u{}", dice.below(12))));
+        durations.push(dice.below(1_000) as f64 + 0.5);
+    }
+    sqlx::query(
+        "INSERT INTO audit.pg_api_audit_log (request_id, api_name, http_method, response_code,
+             user_id, created_at, duration_ms)
+         SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::integer[], $5::text[],
+             $6::timestamptz[], $7::double precision[])",
+    )
+    .bind(&requests)
+    .bind(paths)
+    .bind(methods)
+    .bind(codes)
+    .bind(users)
+    .bind(times)
+    .bind(durations)
+    .execute(&db.pool)
+    .await
+    .expect("write the generated API log");
+    sqlx::query("VACUUM ANALYZE audit.pg_api_audit_log")
+        .execute(&db.pool)
+        .await
+        .expect("vacuum");
+    Log { requests, start }
+}
+
+const PATHS: [&str; 4] = ["/orders", "/orders/{id}", "/login", "/customers"];
+
+/// A window: none, a start, an end, midnight to midnight (what a partition by day would
+/// serve whole), or any two times.
+fn some_window(dice: &mut Dice, log: &Log) -> [Option<DateTime<Utc>>; 2] {
+    match dice.below(6) {
+        0 => [None, None],
+        1 => [Some(some_time(dice, log)), None],
+        2 => [None, Some(some_time(dice, log))],
+        3 => {
+            let since = some_time(dice, log)
+                .date_naive()
+                .and_hms_opt(0, 0, 0)
+                .unwrap()
+                .and_utc();
+            [
+                Some(since),
+                Some(since + Duration::days(1 + dice.below(3) as i64)),
+            ]
+        }
+        _ => {
+            let (a, b) = (some_time(dice, log), some_time(dice, log));
+            [Some(a.min(b)), Some(a.max(b))]
+        }
+    }
+}
+
+fn some_api_filter(dice: &mut Dice, log: &Log) -> ApiLogFilter {
+    let mut filter = ApiLogFilter::default().limit(1 + dice.below(25) as u32);
+    if dice.chance(40) {
+        filter.path = Some(PATHS[dice.below(4) as usize].into());
+    }
+    if dice.chance(30) {
+        filter.method = Some(["POST", "patch", "DELETE"][dice.below(3) as usize].into());
+    }
+    if dice.chance(35) {
+        filter.status_class = Some(StatusClass::ALL[dice.below(5) as usize]);
+    }
+    if dice.chance(10) {
+        filter.min_status = Some([200, 300, 404, 500][dice.below(4) as usize]);
+    }
+    if dice.chance(15) {
+        filter.user = Some(format!("u{}", dice.below(13)));
+    }
+    if dice.chance(15) {
+        filter.min_duration_ms = Some(dice.below(1_100) as f64);
+    }
+    if dice.chance(5) {
+        filter.request_id = Some(log.requests[dice.below(log.requests.len() as u64) as usize]);
+    }
+    [filter.since, filter.until] = some_window(dice, log);
+    filter
+}
+
 /// A time in or around the log: a midnight (where a partition would start), a row's
 /// regular time, or any second.
 fn some_time(dice: &mut Dice, log: &Log) -> DateTime<Utc> {
@@ -148,27 +257,7 @@ fn some_filter(dice: &mut Dice, log: &Log) -> AuditLogFilter {
         filter.request_id = Some(log.requests[dice.below(log.requests.len() as u64) as usize]);
     }
     filter.db_user_only = dice.chance(10);
-    match dice.below(6) {
-        0 => {}
-        1 => filter.since = Some(some_time(dice, log)),
-        2 => filter.until = Some(some_time(dice, log)),
-        3 => {
-            // One day or a few, from midnight to midnight: a window that partitions by day
-            // would serve whole.
-            let since = some_time(dice, log)
-                .date_naive()
-                .and_hms_opt(0, 0, 0)
-                .unwrap()
-                .and_utc();
-            filter.since = Some(since);
-            filter.until = Some(since + Duration::days(1 + dice.below(3) as i64));
-        }
-        _ => {
-            let (a, b) = (some_time(dice, log), some_time(dice, log));
-            filter.since = Some(a.min(b));
-            filter.until = Some(a.max(b));
-        }
-    }
+    [filter.since, filter.until] = some_window(dice, log);
     filter
 }
 
@@ -180,104 +269,171 @@ fn some_budget(dice: &mut Dice) -> SearchBudget {
     }
 }
 
+/// A filter of either log, read both ways: by the simple query and by the bounded search.
+trait Filter: Clone + Debug {
+    fn limit(&self) -> u32;
+    /// The same filter, 1000 rows a page.
+    fn widest(&self) -> Self;
+    fn cursors(&mut self) -> (&mut Option<i64>, &mut Option<i64>);
+    /// A page of the simple query, as ids.
+    async fn simple(&self, db: &TestDb) -> Page<i64>;
+    /// A page of the bounded search, as ids, and where it stopped.
+    async fn bounded(&self, db: &TestDb, budget: SearchBudget) -> (Page<i64>, Option<Searched>);
+}
+
+fn ids_of<T>(page: Page<T>, id: fn(&T) -> i64) -> Page<i64> {
+    Page {
+        entries: page.entries.iter().map(id).collect(),
+        older: page.older,
+        newer: page.newer,
+    }
+}
+
+impl Filter for AuditLogFilter {
+    fn limit(&self) -> u32 {
+        self.limit
+    }
+    fn widest(&self) -> Self {
+        self.clone().limit(1000)
+    }
+    fn cursors(&mut self) -> (&mut Option<i64>, &mut Option<i64>) {
+        (&mut self.before_id, &mut self.after_id)
+    }
+    async fn simple(&self, db: &TestDb) -> Page<i64> {
+        ids_of(
+            query::audit_log(&db.pool, SCHEMA, self).await.unwrap(),
+            |e| e.id,
+        )
+    }
+    async fn bounded(&self, db: &TestDb, budget: SearchBudget) -> (Page<i64>, Option<Searched>) {
+        let search = query::search_audit_log(&db.pool, SCHEMA, self, budget)
+            .await
+            .unwrap();
+        (ids_of(search.page, |e| e.id), search.stopped)
+    }
+}
+
+impl Filter for ApiLogFilter {
+    fn limit(&self) -> u32 {
+        self.limit
+    }
+    fn widest(&self) -> Self {
+        self.clone().limit(1000)
+    }
+    fn cursors(&mut self) -> (&mut Option<i64>, &mut Option<i64>) {
+        (&mut self.before_id, &mut self.after_id)
+    }
+    async fn simple(&self, db: &TestDb) -> Page<i64> {
+        ids_of(query::api_log(&db.pool, SCHEMA, self).await.unwrap(), |e| {
+            e.id
+        })
+    }
+    async fn bounded(&self, db: &TestDb, budget: SearchBudget) -> (Page<i64>, Option<Searched>) {
+        let search = query::search_api_log(&db.pool, SCHEMA, self, budget)
+            .await
+            .unwrap();
+        (ids_of(search.page, |e| e.id), search.stopped)
+    }
+}
+
 /// Every row the simple query reads for the filter (without cursors), newest first.
-async fn oracle(db: &TestDb, filter: &AuditLogFilter) -> Vec<i64> {
-    let mut filter = filter.clone().limit(1000);
+async fn oracle<F: Filter>(db: &TestDb, filter: &F) -> Vec<i64> {
+    let mut filter = filter.widest();
     let mut ids = Vec::new();
     loop {
-        let page = query::audit_log(&db.pool, SCHEMA, &filter).await.unwrap();
-        ids.extend(page.entries.iter().map(|e| e.id));
+        let page = filter.simple(db).await;
+        ids.extend(page.entries);
         match page.older {
-            Some(older) => filter.before_id = Some(older),
+            Some(older) => *filter.cursors().0 = Some(older),
             None => return ids,
         }
     }
 }
 
-/// Follows the search's cursors towards older rows from the filter's start, checking each
-/// page on the way; returns every id it showed, in order.
-async fn search_older(
-    db: &TestDb,
-    filter: &AuditLogFilter,
-    budget: SearchBudget,
-    seed: u64,
-) -> Vec<i64> {
+/// Follows the search's cursors from the filter's start — towards older rows, or towards
+/// newer ones when the filter starts from an `after_id` — checking each page on the way;
+/// returns every id it showed, in the order of the walk.
+async fn follow<F: Filter>(db: &TestDb, filter: &F, budget: SearchBudget, seed: u64) -> Vec<i64> {
     let mut filter = filter.clone();
+    let towards_newer = filter.cursors().1.is_some();
     let mut ids = Vec::new();
     for _ in 0..ROWS * 2 {
-        let search = query::search_audit_log(&db.pool, SCHEMA, &filter, budget)
-            .await
-            .unwrap();
-        let page = &search.page;
+        let (page, stopped) = filter.bounded(db, budget).await;
         assert!(
-            page.entries.len() <= filter.limit as usize,
+            page.entries.len() <= filter.limit() as usize,
             "seed {seed}: {filter:?}: a page over its limit"
         );
         assert!(
-            page.entries.windows(2).all(|w| w[0].id > w[1].id),
+            page.entries.windows(2).all(|w| w[0] > w[1]),
             "seed {seed}: {filter:?}: a page out of order"
         );
-        if let Some(stopped) = &search.stopped {
-            // A page can fill exactly at the edge: whether more match beyond it is unknown.
-            assert!(
-                page.entries.len() <= filter.limit as usize,
-                "seed {seed}: {filter:?}: stopped past a full page"
-            );
+        let onwards = if towards_newer {
+            page.newer
+        } else {
+            page.older
+        };
+        if let Some(stopped) = &stopped {
             assert_eq!(
-                page.older,
+                onwards,
                 Some(stopped.edge_id),
                 "seed {seed}: {filter:?}: the cursor goes on at the edge"
+            );
+            assert_eq!(
+                stopped.towards_newer, towards_newer,
+                "seed {seed}: {filter:?}"
             );
             assert!(
                 stopped.rows <= budget.rows,
                 "seed {seed}: {filter:?}: read beyond the budget"
             );
         }
-        ids.extend(page.entries.iter().map(|e| e.id));
-        match page.older {
-            Some(older) => filter.before_id = Some(older),
+        if towards_newer {
+            ids.extend(page.entries.iter().rev());
+        } else {
+            ids.extend(page.entries.iter());
+        }
+        match onwards {
+            Some(cursor) if towards_newer => *filter.cursors().1 = Some(cursor),
+            Some(cursor) => *filter.cursors().0 = Some(cursor),
             None => return ids,
         }
     }
     panic!("seed {seed}: {filter:?}: the search never ended");
 }
 
-/// The same towards newer rows, from `after_id`: the ids each page showed, oldest page first.
-async fn search_newer(
-    db: &TestDb,
-    filter: &AuditLogFilter,
-    budget: SearchBudget,
-    seed: u64,
-) -> Vec<i64> {
-    let mut filter = filter.clone();
-    let mut ids = Vec::new();
-    for _ in 0..ROWS * 2 {
-        let search = query::search_audit_log(&db.pool, SCHEMA, &filter, budget)
-            .await
-            .unwrap();
-        let page = &search.page;
-        assert!(
-            page.entries.len() <= filter.limit as usize,
-            "seed {seed}: {filter:?}: a page over its limit"
-        );
-        if let Some(stopped) = &search.stopped {
-            assert_eq!(
-                page.newer,
-                Some(stopped.edge_id),
-                "seed {seed}: {filter:?}: the cursor goes on at the edge"
-            );
-        }
-        ids.extend(page.entries.iter().rev().map(|e| e.id));
-        match page.newer {
-            Some(newer) => filter.after_id = Some(newer),
-            None => return ids,
-        }
-    }
-    panic!("seed {seed}: {filter:?}: the search never ended");
+/// Checks one filter: from its start, then from a cursor `at` towards newer and older rows.
+async fn check<F: Filter>(db: &TestDb, filter: &F, budget: SearchBudget, at: i64, seed: u64) {
+    let expected = oracle(db, filter).await;
+    let found = follow(db, filter, budget, seed).await;
+    same(&found, &expected, || {
+        format!("seed {seed}: {filter:?} within {budget:?}")
+    });
+
+    let mut newer = filter.clone();
+    *newer.cursors().1 = Some(at);
+    let expected_newer: Vec<i64> = expected
+        .iter()
+        .rev()
+        .copied()
+        .filter(|id| *id > at)
+        .collect();
+    same(
+        &follow(db, &newer, budget, seed).await,
+        &expected_newer,
+        || format!("seed {seed}: {newer:?} within {budget:?}"),
+    );
+    let mut older = filter.clone();
+    *older.cursors().0 = Some(at);
+    let expected_older: Vec<i64> = expected.iter().copied().filter(|id| *id < at).collect();
+    same(
+        &follow(db, &older, budget, seed).await,
+        &expected_older,
+        || format!("seed {seed}: {older:?} within {budget:?}"),
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn following_the_bounded_search_reads_exactly_the_rows_of_the_simple_query_in_its_order() {
+async fn following_the_bounded_search_of_changes_reads_exactly_the_rows_of_the_simple_query() {
     let seed = seed_from_env("PG_AUDIT_SEARCH_SEED");
     eprintln!("PG_AUDIT_SEARCH_SEED={seed}");
     let mut dice = Dice::new(seed);
@@ -289,37 +445,30 @@ async fn following_the_bounded_search_reads_exactly_the_rows_of_the_simple_query
     filters.extend((0..60).map(|_| some_filter(&mut dice, &log)));
     for filter in filters {
         let budget = some_budget(&mut dice);
-        let expected = oracle(&db, &filter).await;
-        let found = search_older(&db, &filter, budget, seed).await;
-        same(&found, &expected, || {
-            format!("seed {seed}: {filter:?} within {budget:?}")
-        });
-
-        // From a cursor inside the log, towards newer rows, and towards older ones.
         let at = 1 + dice.below(ROWS as u64) as i64;
-        let newer = AuditLogFilter {
-            after_id: Some(at),
-            ..filter.clone()
-        };
-        let expected_newer: Vec<i64> = expected
-            .iter()
-            .rev()
-            .copied()
-            .filter(|id| *id > at)
-            .collect();
-        let found_newer = search_newer(&db, &newer, budget, seed).await;
-        same(&found_newer, &expected_newer, || {
-            format!("seed {seed}: {newer:?} within {budget:?}")
-        });
-        let older = AuditLogFilter {
-            before_id: Some(at),
-            ..filter.clone()
-        };
-        let expected_older: Vec<i64> = expected.iter().copied().filter(|id| *id < at).collect();
-        let found_older = search_older(&db, &older, budget, seed).await;
-        same(&found_older, &expected_older, || {
-            format!("seed {seed}: {older:?} within {budget:?}")
-        });
+        check(&db, &filter, budget, at, seed).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn following_the_bounded_search_of_requests_reads_exactly_the_rows_of_the_simple_query() {
+    let seed = seed_from_env("PG_AUDIT_SEARCH_SEED");
+    eprintln!("PG_AUDIT_SEARCH_SEED={seed}");
+    let mut dice = Dice::new(seed);
+    let db = fresh_db!().await;
+    create_audit_tables(&db).await;
+    let log = write_api_log(&db, &mut dice).await;
+    let never = ApiLogFilter {
+        path: Some("/customers".into()),
+        status_class: Some(StatusClass::ServerError),
+        ..ApiLogFilter::default()
+    };
+    let mut filters = vec![never, ApiLogFilter::default()];
+    filters.extend((0..60).map(|_| some_api_filter(&mut dice, &log)));
+    for filter in filters {
+        let budget = some_budget(&mut dice);
+        let at = 1 + dice.below(ROWS as u64) as i64;
+        check(&db, &filter, budget, at, seed).await;
     }
 }
 

@@ -1,39 +1,45 @@
-//! A page of the data audit log read within a budget, for readers that must answer in time
-//! whatever the filter (the viewer's Changes page): the same rows, in the same order, as
-//! [`audit_log`](super::audit_log) reads, but a filter that no index serves and that
-//! matches little can only make the read stop early and say where, never walk the log.
+//! A page of either log read within a budget, for readers that must answer in time whatever
+//! the filter (the viewer's Changes and Requests pages): the same rows, in the same order, as
+//! [`audit_log`](super::audit_log) and [`api_log`](super::api_log) read, but a filter that
+//! no index serves and that matches little can only make the read stop early and say where,
+//! never walk the log.
 //!
 //! Three shapes, each bounded by its part of the [`SearchBudget`], never by the log:
 //!
-//! 1. A filter with an indexed condition (request, user, schema and table, record) whose
-//!    index selects fewer than [`SearchBudget::selected`] rows in the cursors' range: those
-//!    rows, and only those, are read and filtered.
-//! 2. A window with an end: its lowest and highest id, read from the time index (at most
-//!    [`SearchBudget::window`] entries), bound the walk below, so a window long ago is
-//!    walked from its own newest row rather than from the newest row of the log.
+//! 1. A filter with an indexed condition (data log: request, user, schema and table,
+//!    record; API log: path, status, request) whose index selects fewer than
+//!    [`SearchBudget::selected`] rows in the cursors' range: those rows, and only those, are
+//!    read and filtered.
+//! 2. A window with an end: its lowest and highest id, read from the log's (time, id) index
+//!    alone (at most [`SearchBudget::window`] entries), bound the walk, so a window long ago
+//!    is walked from its own newest row rather than from the newest row of the log.
 //! 3. The walk itself, in id order from the cursor: at most [`SearchBudget::rows`] rows.
 //!    When it ends before the page is full and before the log (or the window) does, the
 //!    page says where it stopped ([`Search::stopped`]) and its cursor continues from there.
 
 use super::rows::Timestamp;
-use super::{check_audit_read, read_audit_rows, table_error, AuditLogEntry, AuditLogFilter};
-use super::{Cursor, Page};
+use super::{check_api_read, check_audit_read, read_api_rows, read_audit_rows};
+use super::{table_error, ApiLogEntry, ApiLogFilter, AuditLogEntry, AuditLogFilter, Cursor, Page};
 use crate::error::Result;
-use crate::sql::templates::{SearchEdgeAuditLog, SearchSelectedAuditLog, SearchWindowAuditLog};
+use crate::sql::templates::{
+    SearchEdge, SearchSelectedApiLog, SearchSelectedAuditLog, SearchWindow,
+};
 use crate::sql::{Sql, SqlQuery};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
+use std::future::Future;
 
-/// How much one [`search_audit_log`] may read. The defaults keep a page of the viewer
-/// within its 50 ms on the development machine (about 15 ms for each part at most).
+/// How much one search may read. The defaults keep a page of the viewer within its 50 ms
+/// on the development machine (each part 15 ms at most, measured with
+/// `examples/bench_viewer.rs`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SearchBudget {
     /// Rows walked in id order when no index selects the filter's rows.
     pub rows: i64,
     /// Entries of the time index read to find where a window lies in id order.
     pub window: i64,
-    /// Rows that an index selects (request, user, table, record) read through it.
+    /// Rows that an index selects read through it.
     pub selected: i64,
 }
 
@@ -57,15 +63,17 @@ pub struct Searched {
     pub edge_id: i64,
     /// When the row at the edge was written.
     pub edge_time: DateTime<Utc>,
+    /// The search went towards newer rows (from an `after_id`).
+    pub towards_newer: bool,
 }
 
 /// A page read within a [`SearchBudget`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Search {
+pub struct Search<T> {
     /// The rows found, newest first, with the cursors of the neighbouring pages.
-    pub page: Page<AuditLogEntry>,
-    /// `Some` when the search stopped at its budget before filling the page: the page holds
-    /// every match up to the edge, and its cursor towards the rows not searched
+    pub page: Page<T>,
+    /// `Some` when the search stopped at its budget before it knew the page complete: the
+    /// page holds every match up to the edge, and its cursor towards the rows not searched
     /// ([`Page::older`], or [`Page::newer`] when paging towards newer rows) continues there.
     pub stopped: Option<Searched>,
 }
@@ -89,60 +97,211 @@ pub async fn search_audit_log(
     audit_schema: &str,
     filter: &AuditLogFilter,
     budget: SearchBudget,
-) -> Result<Search> {
+) -> Result<Search<AuditLogEntry>> {
     check_audit_read(audit_schema, filter)?;
+    let indexed = filter.request_id.is_some()
+        || filter.user.is_some()
+        || (filter.schema.is_some() && filter.table.is_some());
+    let selected = if indexed {
+        let ids = SearchSelectedAuditLog { audit_schema }
+            .render()
+            .query_scalar()
+            .persistent(false)
+            .bind(filter.schema.clone())
+            .bind(filter.table.clone())
+            .bind(filter.record_id.clone())
+            .bind(filter.request_id)
+            .bind(filter.user.clone())
+            .bind(filter.before_id)
+            .bind(filter.after_id)
+            .bind(budget.selected.max(1))
+            .fetch_all(pool)
+            .await
+            .map_err(|e| table_error(e, audit_schema))?;
+        fewer_than(ids, budget.selected)
+    } else {
+        None
+    };
     let cursor = Cursor::new(
         [filter.before_id, filter.after_id],
         filter.limit,
         [filter.since, filter.until],
     );
-    let order_by = Sql::fixed(if cursor.reads_upwards() {
-        "id ASC"
-    } else {
-        "id DESC"
-    });
-    let (mut below, mut above) = (filter.before_id, filter.after_id);
-
-    if let Some(selected) = selected_ids(pool, audit_schema, filter, budget.selected).await? {
-        let rows = read_audit_rows(
+    let read = |range, order_by: Sql, selected: Option<Vec<i64>>| async move {
+        let limit = cursor.fetch_limit();
+        read_audit_rows(
             pool,
             audit_schema,
             filter,
-            [below, above],
+            range,
             &order_by,
-            Some(&selected),
-            cursor.fetch_limit(),
+            selected.as_deref(),
+            limit,
         )
-        .await?;
+        .await
+    };
+    let log = Log {
+        table: "pg_audit_log",
+        time: "updated_at",
+    };
+    search(
+        pool,
+        audit_schema,
+        log,
+        cursor,
+        budget,
+        selected,
+        read,
+        |row| row.id,
+    )
+    .await
+}
+
+/// Reads one page of the API log like [`api_log`](super::api_log), reading at most what
+/// `budget` allows (see the [module](self) for how).
+///
+/// ```no_run
+/// # async fn demo(pool: sqlx::PgPool) -> pg_audit_runtime::Result<()> {
+/// use pg_audit_runtime::query::{search_api_log, ApiLogFilter, SearchBudget};
+/// let filter = ApiLogFilter::failed();
+/// let search = search_api_log(&pool, "audit", &filter, SearchBudget::default()).await?;
+/// println!("{} failed requests on this page", search.page.entries.len());
+/// # Ok(()) }
+/// ```
+pub async fn search_api_log(
+    pool: &PgPool,
+    audit_schema: &str,
+    filter: &ApiLogFilter,
+    budget: SearchBudget,
+) -> Result<Search<ApiLogEntry>> {
+    check_api_read(audit_schema, filter)?;
+    let indexed = filter.path.is_some()
+        || filter.request_id.is_some()
+        || filter.status_range() != (None, None);
+    let selected = if indexed {
+        let (status_low, status_high) = filter.status_range();
+        let ids = SearchSelectedApiLog { audit_schema }
+            .render()
+            .query_scalar()
+            .persistent(false)
+            .bind(filter.path.clone())
+            .bind(filter.method.as_deref().map(str::to_ascii_uppercase))
+            .bind(status_low)
+            .bind(status_high)
+            .bind(filter.request_id)
+            .bind(filter.before_id)
+            .bind(filter.after_id)
+            .bind(budget.selected.max(1))
+            .fetch_all(pool)
+            .await
+            .map_err(|e| table_error(e, audit_schema))?;
+        fewer_than(ids, budget.selected)
+    } else {
+        None
+    };
+    let cursor = Cursor::new(
+        [filter.before_id, filter.after_id],
+        filter.limit,
+        [filter.since, filter.until],
+    );
+    let read = |range, order_by: Sql, selected: Option<Vec<i64>>| async move {
+        let limit = cursor.fetch_limit();
+        read_api_rows(
+            pool,
+            audit_schema,
+            filter,
+            range,
+            &order_by,
+            selected.as_deref(),
+            limit,
+        )
+        .await
+    };
+    let log = Log {
+        table: "pg_api_audit_log",
+        time: "created_at",
+    };
+    search(
+        pool,
+        audit_schema,
+        log,
+        cursor,
+        budget,
+        selected,
+        read,
+        |row| row.id,
+    )
+    .await
+}
+
+/// The ids an index selected, when they are all of them (fewer than the budget).
+fn fewer_than(ids: Vec<i64>, budget: i64) -> Option<Vec<i64>> {
+    (i64::try_from(ids.len()).unwrap_or(i64::MAX) < budget.max(1)).then_some(ids)
+}
+
+/// The log a search reads: its table and its time column, as the templates name them.
+#[derive(Clone, Copy)]
+struct Log {
+    table: &'static str,
+    time: &'static str,
+}
+
+/// The search of either log; `read` reads its rows with ids in a range (exclusive bounds
+/// below and above), in an order, only those of some ids when given.
+#[allow(clippy::too_many_arguments)]
+async fn search<T, R, F>(
+    pool: &PgPool,
+    audit_schema: &str,
+    log: Log,
+    cursor: Cursor,
+    budget: SearchBudget,
+    selected: Option<Vec<i64>>,
+    read: R,
+    id: fn(&T) -> i64,
+) -> Result<Search<T>>
+where
+    R: Fn([Option<i64>; 2], Sql, Option<Vec<i64>>) -> F,
+    F: Future<Output = Result<Vec<T>>>,
+{
+    let upwards = cursor.reads_upwards();
+    let order_by = || Sql::fixed(if upwards { "id ASC" } else { "id DESC" });
+    let (mut below, mut above) = (cursor.before_id, cursor.after_id);
+    if let Some(ids) = selected {
+        let rows = read([below, above], order_by(), Some(ids)).await?;
         return Ok(Search {
-            page: cursor.into_page(rows, |row| row.id),
+            page: cursor.into_page(rows, id),
             stopped: None,
         });
     }
 
-    if let Some(until) = filter.until {
-        let bounds = SearchWindowAuditLog { audit_schema }
-            .render()
-            .query_as::<WindowBounds>()
-            .persistent(false)
-            .bind(filter.since)
-            .bind(until)
-            .bind(below)
-            .bind(above)
-            .bind(budget.window.max(1))
-            .fetch_one(pool)
-            .await
-            .map_err(|e| table_error(e, audit_schema))?;
-        if bounds.rows < budget.window.max(1) {
+    if let Some(until) = cursor.until {
+        let window = budget.window.max(1);
+        let bounds = SearchWindow {
+            audit_schema,
+            log: log.table,
+            time: log.time,
+        }
+        .render()
+        .query_as::<WindowBounds>()
+        .persistent(false)
+        .bind(cursor.since)
+        .bind(until)
+        .bind(below)
+        .bind(above)
+        .bind(window)
+        .fetch_one(pool)
+        .await
+        .map_err(|e| table_error(e, audit_schema))?;
+        if bounds.rows < window {
             match (bounds.lowest, bounds.highest) {
                 (Some(lowest), Some(highest)) => {
                     below = Some(below.map_or(highest, |b| b.min(highest)).saturating_add(1));
                     above = Some(above.map_or(lowest, |a| a.max(lowest)).saturating_sub(1));
                 }
-                // Nothing of the window lies in the cursors' range.
+                // No row of the window lies in the cursors' range.
                 _ => {
                     return Ok(Search {
-                        page: cursor.into_page(Vec::new(), |row: &AuditLogEntry| row.id),
+                        page: cursor.into_page(Vec::new(), id),
                         stopped: None,
                     })
                 }
@@ -150,85 +309,47 @@ pub async fn search_audit_log(
         }
     }
 
-    let edge = SearchEdgeAuditLog {
+    let rows_budget = budget.rows.max(1);
+    let edge = SearchEdge {
         audit_schema,
-        order_by: &order_by,
+        log: log.table,
+        time: log.time,
+        order_by: &order_by(),
     }
     .render()
     .query_as::<Edge>()
     .persistent(false)
     .bind(below)
     .bind(above)
-    .bind(budget.rows.max(1))
+    .bind(rows_budget)
     .fetch_optional(pool)
     .await
     .map_err(|e| table_error(e, audit_schema))?;
-    let range = match (&edge, cursor.reads_upwards()) {
+    let range = match (&edge, upwards) {
         (Some(edge), false) => [below, Some(edge.id.saturating_sub(1))],
         (Some(edge), true) => [Some(edge.id.saturating_add(1)), above],
         (None, _) => [below, above],
     };
-    let rows = read_audit_rows(
-        pool,
-        audit_schema,
-        filter,
-        range,
-        &order_by,
-        None,
-        cursor.fetch_limit(),
-    )
-    .await?;
-    let full = rows.len() as i64 >= cursor.fetch_limit();
-    let mut page = cursor.into_page(rows, |row| row.id);
+    let rows = read(range, order_by(), None).await?;
+    let full = i64::try_from(rows.len()).unwrap_or(i64::MAX) >= cursor.fetch_limit();
+    let mut page = cursor.into_page(rows, id);
     let stopped = match edge {
         Some(edge) if !full => {
-            if cursor.reads_upwards() {
+            if upwards {
                 page.newer = Some(edge.id);
             } else {
                 page.older = Some(edge.id);
             }
             Some(Searched {
-                rows: budget.rows.max(1),
+                rows: rows_budget,
                 edge_id: edge.id,
-                edge_time: edge.updated_at.0,
+                edge_time: edge.at.0,
+                towards_newer: upwards,
             })
         }
         _ => None,
     };
     Ok(Search { page, stopped })
-}
-
-/// The ids the filter's indexed conditions select in the cursors' range, when it has such
-/// a condition and they are fewer than `budget`.
-async fn selected_ids(
-    pool: &PgPool,
-    audit_schema: &str,
-    filter: &AuditLogFilter,
-    budget: i64,
-) -> Result<Option<Vec<i64>>> {
-    let indexed = filter.request_id.is_some()
-        || filter.user.is_some()
-        || (filter.schema.is_some() && filter.table.is_some());
-    if !indexed {
-        return Ok(None);
-    }
-    let budget = budget.max(1);
-    let ids: Vec<i64> = SearchSelectedAuditLog { audit_schema }
-        .render()
-        .query_scalar()
-        .persistent(false)
-        .bind(filter.schema.clone())
-        .bind(filter.table.clone())
-        .bind(filter.record_id.clone())
-        .bind(filter.request_id)
-        .bind(filter.user.clone())
-        .bind(filter.before_id)
-        .bind(filter.after_id)
-        .bind(budget)
-        .fetch_all(pool)
-        .await
-        .map_err(|e| table_error(e, audit_schema))?;
-    Ok((i64::try_from(ids.len()).unwrap_or(i64::MAX) < budget).then_some(ids))
 }
 
 #[derive(sqlx::FromRow)]
@@ -241,5 +362,5 @@ struct WindowBounds {
 #[derive(sqlx::FromRow)]
 struct Edge {
     id: i64,
-    updated_at: Timestamp,
+    at: Timestamp,
 }

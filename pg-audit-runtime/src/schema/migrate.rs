@@ -54,7 +54,7 @@ const MIGRATIONS: &[Migration] = &[
     },
     Migration {
         version: 5,
-        name: "audit_log_time_index",
+        name: "log_time_indexes",
         up: migration_0005_up,
         down: migration_0005_down,
     },
