@@ -27,8 +27,7 @@ use crate::sql::templates::{
 use crate::sql::{Sql, SqlQuery};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sqlx::PgPool;
-use std::future::Future;
+use sqlx::{Acquire, PgConnection, Postgres};
 
 /// How much one search may read. The defaults keep a page of the viewer within its 50 ms
 /// on the development machine (each part 15 ms at most, measured with
@@ -79,7 +78,9 @@ pub struct Search<T> {
 }
 
 /// Reads one page of the data audit log like [`audit_log`](super::audit_log), reading at
-/// most what `budget` allows (see the [module](self) for how).
+/// most what `budget` allows (see the [module](self) for how). Takes a pool, a connection or
+/// a transaction: its statements run in one savepoint of it with the search_path pinned,
+/// rolled back when done, as every read of the query API.
 ///
 /// ```no_run
 /// # async fn demo(pool: sqlx::PgPool) -> pg_audit_runtime::Result<()> {
@@ -92,73 +93,48 @@ pub struct Search<T> {
 /// }
 /// # Ok(()) }
 /// ```
-pub async fn search_audit_log(
-    pool: &PgPool,
+pub async fn search_audit_log<'e>(
+    conn: impl Acquire<'e, Database = Postgres>,
     audit_schema: &str,
     filter: &AuditLogFilter,
     budget: SearchBudget,
 ) -> Result<Search<AuditLogEntry>> {
     check_audit_read(audit_schema, filter)?;
+    let mut tx = crate::sql::begin_pinned_read(conn).await?;
     let indexed = filter.request_id.is_some()
         || filter.user.is_some()
         || (filter.schema.is_some() && filter.table.is_some());
     let selected = if indexed {
-        let ids = SearchSelectedAuditLog { audit_schema }
-            .render()
-            .query_scalar()
-            .persistent(false)
-            .bind(filter.schema.clone())
-            .bind(filter.table.clone())
-            .bind(filter.record_id.clone())
-            .bind(filter.request_id)
-            .bind(filter.user.clone())
-            .bind(filter.before_id)
-            .bind(filter.after_id)
-            .bind(budget.selected.max(1))
-            .fetch_all(pool)
-            .await
-            .map_err(|e| table_error(e, audit_schema))?;
+        let ids = SearchSelectedAuditLog {
+            audit_schema,
+            record_key: &super::record_key_parameter(),
+        }
+        .render()
+        .query_scalar()
+        .persistent(false)
+        .bind(filter.schema.clone())
+        .bind(filter.table.clone())
+        .bind(filter.record_id.clone())
+        .bind(filter.request_id)
+        .bind(filter.user.clone())
+        .bind(filter.before_id)
+        .bind(filter.after_id)
+        .bind(budget.selected.max(1))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(|e| table_error(e, audit_schema))?;
         fewer_than(ids, budget.selected)
     } else {
         None
     };
-    let cursor = Cursor::new(
-        [filter.before_id, filter.after_id],
-        filter.limit,
-        [filter.since, filter.until],
-    );
-    let read = |range, order_by: Sql, selected: Option<Vec<i64>>| async move {
-        let limit = cursor.fetch_limit();
-        read_audit_rows(
-            pool,
-            audit_schema,
-            filter,
-            range,
-            &order_by,
-            selected.as_deref(),
-            limit,
-        )
-        .await
-    };
-    let log = Log {
-        table: "pg_audit_log",
-        time: "updated_at",
-    };
-    search(
-        pool,
-        audit_schema,
-        log,
-        cursor,
-        budget,
-        selected,
-        read,
-        |row| row.id,
-    )
-    .await
+    let found = search(&mut tx, audit_schema, filter, budget, selected).await?;
+    tx.rollback().await?;
+    Ok(found)
 }
 
 /// Reads one page of the API log like [`api_log`](super::api_log), reading at most what
-/// `budget` allows (see the [module](self) for how).
+/// `budget` allows (see the [module](self) for how), in one pinned read as
+/// [`search_audit_log`].
 ///
 /// ```no_run
 /// # async fn demo(pool: sqlx::PgPool) -> pg_audit_runtime::Result<()> {
@@ -168,13 +144,14 @@ pub async fn search_audit_log(
 /// println!("{} failed requests on this page", search.page.entries.len());
 /// # Ok(()) }
 /// ```
-pub async fn search_api_log(
-    pool: &PgPool,
+pub async fn search_api_log<'e>(
+    conn: impl Acquire<'e, Database = Postgres>,
     audit_schema: &str,
     filter: &ApiLogFilter,
     budget: SearchBudget,
 ) -> Result<Search<ApiLogEntry>> {
     check_api_read(audit_schema, filter)?;
+    let mut tx = crate::sql::begin_pinned_read(conn).await?;
     let indexed = filter.path.is_some()
         || filter.request_id.is_some()
         || filter.status_range() != (None, None);
@@ -192,46 +169,16 @@ pub async fn search_api_log(
             .bind(filter.before_id)
             .bind(filter.after_id)
             .bind(budget.selected.max(1))
-            .fetch_all(pool)
+            .fetch_all(&mut *tx)
             .await
             .map_err(|e| table_error(e, audit_schema))?;
         fewer_than(ids, budget.selected)
     } else {
         None
     };
-    let cursor = Cursor::new(
-        [filter.before_id, filter.after_id],
-        filter.limit,
-        [filter.since, filter.until],
-    );
-    let read = |range, order_by: Sql, selected: Option<Vec<i64>>| async move {
-        let limit = cursor.fetch_limit();
-        read_api_rows(
-            pool,
-            audit_schema,
-            filter,
-            range,
-            &order_by,
-            selected.as_deref(),
-            limit,
-        )
-        .await
-    };
-    let log = Log {
-        table: "pg_api_audit_log",
-        time: "created_at",
-    };
-    search(
-        pool,
-        audit_schema,
-        log,
-        cursor,
-        budget,
-        selected,
-        read,
-        |row| row.id,
-    )
-    .await
+    let found = search(&mut tx, audit_schema, filter, budget, selected).await?;
+    tx.rollback().await?;
+    Ok(found)
 }
 
 /// The ids an index selected, when they are all of them (fewer than the budget).
@@ -239,37 +186,108 @@ fn fewer_than(ids: Vec<i64>, budget: i64) -> Option<Vec<i64>> {
     (i64::try_from(ids.len()).unwrap_or(i64::MAX) < budget.max(1)).then_some(ids)
 }
 
-/// The log a search reads: its table and its time column, as the templates name them.
-#[derive(Clone, Copy)]
-struct Log {
-    table: &'static str,
-    time: &'static str,
+/// What the search needs of a filter of either log: the log's table and time column, as the
+/// templates name them, its cursor, and the read of its rows.
+trait Searchable {
+    type Entry;
+    const TABLE: &'static str;
+    const TIME: &'static str;
+
+    fn cursor(&self) -> Cursor;
+
+    fn id(entry: &Self::Entry) -> i64;
+
+    /// The rows matching the filter with ids in `range` (exclusive bounds below and above,
+    /// `None` for none) instead of its cursors, in `order_by`, only those of `selected`.
+    async fn read(
+        &self,
+        conn: &mut PgConnection,
+        audit_schema: &str,
+        range: [Option<i64>; 2],
+        order_by: &Sql,
+        selected: Option<&[i64]>,
+    ) -> Result<Vec<Self::Entry>>;
 }
 
-/// The search of either log; `read` reads its rows with ids in a range (exclusive bounds
-/// below and above), in an order, only those of some ids when given.
-#[allow(clippy::too_many_arguments)]
-async fn search<T, R, F>(
-    pool: &PgPool,
+impl Searchable for AuditLogFilter {
+    type Entry = AuditLogEntry;
+    const TABLE: &'static str = "pg_audit_log";
+    const TIME: &'static str = "updated_at";
+
+    fn cursor(&self) -> Cursor {
+        Cursor::new(
+            [self.before_id, self.after_id],
+            self.limit,
+            [self.since, self.until],
+        )
+    }
+
+    fn id(entry: &AuditLogEntry) -> i64 {
+        entry.id
+    }
+
+    async fn read(
+        &self,
+        conn: &mut PgConnection,
+        audit_schema: &str,
+        range: [Option<i64>; 2],
+        order_by: &Sql,
+        selected: Option<&[i64]>,
+    ) -> Result<Vec<AuditLogEntry>> {
+        let limit = self.cursor().fetch_limit();
+        read_audit_rows(conn, audit_schema, self, range, order_by, selected, limit).await
+    }
+}
+
+impl Searchable for ApiLogFilter {
+    type Entry = ApiLogEntry;
+    const TABLE: &'static str = "pg_api_audit_log";
+    const TIME: &'static str = "created_at";
+
+    fn cursor(&self) -> Cursor {
+        Cursor::new(
+            [self.before_id, self.after_id],
+            self.limit,
+            [self.since, self.until],
+        )
+    }
+
+    fn id(entry: &ApiLogEntry) -> i64 {
+        entry.id
+    }
+
+    async fn read(
+        &self,
+        conn: &mut PgConnection,
+        audit_schema: &str,
+        range: [Option<i64>; 2],
+        order_by: &Sql,
+        selected: Option<&[i64]>,
+    ) -> Result<Vec<ApiLogEntry>> {
+        let limit = self.cursor().fetch_limit();
+        read_api_rows(conn, audit_schema, self, range, order_by, selected, limit).await
+    }
+}
+
+/// The search of either log, on a connection whose search_path is pinned; `selected` holds
+/// the ids an index selected, when they are all of them.
+async fn search<F: Searchable>(
+    conn: &mut PgConnection,
     audit_schema: &str,
-    log: Log,
-    cursor: Cursor,
+    filter: &F,
     budget: SearchBudget,
     selected: Option<Vec<i64>>,
-    read: R,
-    id: fn(&T) -> i64,
-) -> Result<Search<T>>
-where
-    R: Fn([Option<i64>; 2], Sql, Option<Vec<i64>>) -> F,
-    F: Future<Output = Result<Vec<T>>>,
-{
+) -> Result<Search<F::Entry>> {
+    let cursor = filter.cursor();
     let upwards = cursor.reads_upwards();
     let order_by = || Sql::fixed(if upwards { "id ASC" } else { "id DESC" });
     let (mut below, mut above) = (cursor.before_id, cursor.after_id);
     if let Some(ids) = selected {
-        let rows = read([below, above], order_by(), Some(ids)).await?;
+        let rows = filter
+            .read(conn, audit_schema, [below, above], &order_by(), Some(&ids))
+            .await?;
         return Ok(Search {
-            page: cursor.into_page(rows, id),
+            page: cursor.into_page(rows, F::id),
             stopped: None,
         });
     }
@@ -278,8 +296,8 @@ where
         let window = budget.window.max(1);
         let bounds = SearchWindow {
             audit_schema,
-            log: log.table,
-            time: log.time,
+            log: F::TABLE,
+            time: F::TIME,
         }
         .render()
         .query_as::<WindowBounds>()
@@ -289,7 +307,7 @@ where
         .bind(below)
         .bind(above)
         .bind(window)
-        .fetch_one(pool)
+        .fetch_one(&mut *conn)
         .await
         .map_err(|e| table_error(e, audit_schema))?;
         if bounds.rows < window {
@@ -301,7 +319,7 @@ where
                 // No row of the window lies in the cursors' range.
                 _ => {
                     return Ok(Search {
-                        page: cursor.into_page(Vec::new(), id),
+                        page: cursor.into_page(Vec::new(), F::id),
                         stopped: None,
                     })
                 }
@@ -312,8 +330,8 @@ where
     let rows_budget = budget.rows.max(1);
     let edge = SearchEdge {
         audit_schema,
-        log: log.table,
-        time: log.time,
+        log: F::TABLE,
+        time: F::TIME,
         order_by: &order_by(),
     }
     .render()
@@ -322,7 +340,7 @@ where
     .bind(below)
     .bind(above)
     .bind(rows_budget)
-    .fetch_optional(pool)
+    .fetch_optional(&mut *conn)
     .await
     .map_err(|e| table_error(e, audit_schema))?;
     let range = match (&edge, upwards) {
@@ -330,9 +348,11 @@ where
         (Some(edge), true) => [Some(edge.id.saturating_add(1)), above],
         (None, _) => [below, above],
     };
-    let rows = read(range, order_by(), None).await?;
+    let rows = filter
+        .read(conn, audit_schema, range, &order_by(), None)
+        .await?;
     let full = i64::try_from(rows.len()).unwrap_or(i64::MAX) >= cursor.fetch_limit();
-    let mut page = cursor.into_page(rows, id);
+    let mut page = cursor.into_page(rows, F::id);
     let stopped = match edge {
         Some(edge) if !full => {
             if upwards {
