@@ -78,7 +78,10 @@ pub struct Search<T> {
 }
 
 /// Reads one page of the data audit log like [`audit_log`](super::audit_log), reading at
-/// most what `budget` allows (see the [module](self) for how). Takes a pool, a connection or
+/// most what `budget` allows: the rows an index selects, when it selects fewer than
+/// [`SearchBudget::selected`]; else a walk in id order of at most [`SearchBudget::rows`] rows,
+/// from the newest row of the window when the time index places it within
+/// [`SearchBudget::window`] entries. Takes a pool, a connection or
 /// a transaction: its statements run in one savepoint of it with the search_path pinned,
 /// rolled back when done, as every read of the query API.
 ///
@@ -133,7 +136,7 @@ pub async fn search_audit_log<'e>(
 }
 
 /// Reads one page of the API log like [`api_log`](super::api_log), reading at most what
-/// `budget` allows (see the [module](self) for how), in one pinned read as
+/// `budget` allows, as [`search_audit_log`] does and in one pinned read as
 /// [`search_audit_log`].
 ///
 /// ```no_run
