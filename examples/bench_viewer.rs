@@ -283,6 +283,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             "/audit?schema=public&table=invoices&since=7d".into(),
         ),
         (
+            "Changes, filtered: until a week ago (no start)".into(),
+            format!("/audit?until={week_ago}"),
+        ),
+        (
             "Requests, filtered: one hour a week ago".into(),
             format!("/audit/requests?since={week_ago}&until={week_ago_plus_hour}"),
         ),
@@ -309,6 +313,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         (
             "Requests, filtered: slower than 990 ms".into(),
             "/audit/requests?slow_ms=990".into(),
+        ),
+        (
+            "Requests, worst case: a filter combination matching nothing".into(),
+            "/audit/requests?user=user1&slow_ms=995".into(),
         ),
         (
             "Request page".into(),

@@ -11,6 +11,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (2, "api_log_request_key"),
     (3, "positional_update_pairing"),
     (4, "audit_role"),
+    (5, "log_time_indexes"),
 ];
 
 fn migrations(from: i32) -> Vec<(i32, String)> {
@@ -418,7 +419,7 @@ async fn a_schema_migrated_before_the_audit_role_keeps_every_write_working_after
     ))
     .await;
     let report = migrate(&db.pool, &settings, &public_rules()).await.unwrap();
-    assert_eq!(report.applied, migrations(4));
+    assert_eq!(report.applied, [(4, "audit_role".to_string())]);
     db.exec("INSERT INTO orders VALUES (1); UPDATE orders SET id = 2; TRUNCATE orders")
         .await;
     assert_eq!(

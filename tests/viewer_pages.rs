@@ -559,3 +559,51 @@ async fn missing_audit_tables_give_a_page_that_says_how_to_fix_it() {
     assert_eq!(page.status, 500);
     assert!(page.body.contains("pg-audit migrate"), "{}", page.body);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_search_that_stops_at_its_budget_says_where_and_links_to_the_rest() {
+    let db = fresh_db!().await;
+    create_audit_tables(&db).await;
+    // 20,100 inserts of one table, three deletes among the newest 20,000 and one older,
+    // so the walk of 20,000 rows stops with three matches and the rest of the log has one.
+    db.exec(
+        "INSERT INTO audit.pg_audit_log (schema_name, table_name, operation, record_id, updated_at)
+         SELECT 'public', 'orders', CASE WHEN g IN (50, 20050, 20060, 20070) THEN 'DELETE' ELSE 'INSERT' END,
+                g::text, TIMESTAMPTZ '2026-01-01 00:00:00+00' + g * INTERVAL '1 second'
+         FROM generate_series(1, 20100) AS g",
+    )
+    .await;
+    let addr = audit_viewer(&db).await;
+    let first = get(addr, "/audit?schema=public&table=orders&operation=DELETE").await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    assert_eq!(first.row_ids(), [20070, 20060, 20050]);
+    assert!(
+        first
+            .body
+            .contains("The search read 20000 changes, back to #101")
+            && first.body.contains("3 of them match, shown below"),
+        "{}",
+        first.body
+    );
+    let onwards = first.links_of_class("search-on");
+    assert_eq!(onwards.len(), 1);
+    assert_eq!(first.link("next").as_ref(), onwards.first());
+    let rest = get(addr, &onwards[0]).await;
+    assert_eq!(rest.row_ids(), [50]);
+    assert!(!rest.body.contains("id=\"searched\""), "{}", rest.body);
+    assert_eq!(rest.link("next"), None);
+    assert!(rest.link("prev").is_some());
+
+    // Nothing among the rows searched: said as such, with the link onwards.
+    let none = get(addr, "/audit?table=orders&operation=UPDATE").await;
+    assert!(none.row_ids().is_empty());
+    assert!(
+        none.body.contains("none of them matches")
+            && none.body.contains("No changes match among those searched."),
+        "{}",
+        none.body
+    );
+    let last = get(addr, &none.links_of_class("search-on")[0]).await;
+    assert!(last.body.contains("No changes match."), "{}", last.body);
+    assert!(last.links_of_class("search-on").is_empty());
+}

@@ -1,13 +1,13 @@
 -- The viewer's activity chart of the Requests page: how many API requests of the window
 -- ($8, $9) that match the Requests filters ($1–$7, as in query_api_log.sql) fall in each
 -- time bucket, per status class (`2xx` …; `other` for a missing or out-of-range code). The
--- newest $10 requests of the window are read and the filters pick among them, so a chart
--- costs the same on a log of any size and a filter matching few requests cannot make the
--- read walk the whole log. The grouping set () adds one total row (bucket and series NULL)
--- with the requests matched, the requests read and the time of the oldest read. Buckets
--- are $11 seconds wide, aligned to whole UTC hours and days.
+-- newest $10 requests of the window are read (through the time index, wherever the window
+-- lies) and the filters pick among them, so a chart costs the same on a log of any size
+-- and a filter matching few requests cannot make the read walk the whole log. The
+-- grouping set () adds one total row (bucket and series NULL) with the requests matched,
+-- the requests read and the time of the oldest read. Buckets are $11 seconds wide,
+-- aligned to whole UTC hours and days.
 -- @ident audit_schema      the audit schema
--- @fragment order_by       id DESC, or id + 0 DESC to read a window long ago first
 WITH examined AS (
     SELECT
         created_at,
@@ -22,7 +22,7 @@ WITH examined AS (
     FROM {{audit_schema}}.pg_api_audit_log
     WHERE created_at >= $8::timestamptz
       AND created_at < $9::timestamptz
-    ORDER BY {{order_by}}
+    ORDER BY created_at DESC
     LIMIT $10
 )
 SELECT

@@ -2,7 +2,7 @@
 -- ($8, $9) that match the Changes filters ($1–$7, as in query_audit_log.sql: a NULL
 -- parameter turns its condition into TRUE) fall in each time bucket, per operation.
 -- At most $10 rows of the window are read, newest first, so a chart costs the same on a
--- log of any size. With $12 true (a filter served by an index: request, record, user) the
+-- log of any size and wherever its window lies. With $12 true (a filter served by an index: request, record, user) the
 -- filters select the rows read; otherwise the newest $10 rows of the window are read and
 -- the filters pick among them, so a filter matching few rows cannot make the read walk the
 -- whole log. The grouping set () adds one total row (bucket and series NULL) with the rows
@@ -11,7 +11,7 @@
 -- Run unnamed, as query_audit_log.sql is, so the mode and the unused filters fold away.
 -- @ident audit_schema      the audit schema
 -- @fragment record_key     $3 as the log stores a record id (expr_record_key)
--- @fragment order_by       id DESC, or id + 0 DESC to read a window long ago first
+-- @fragment order_by       updated_at DESC (through the time index, stopping at $10), or id DESC / id + 0 DESC for rows an index selects
 WITH examined AS (
     SELECT updated_at, operation, matches
     FROM (

@@ -5,6 +5,7 @@
 -- filter is a half-open range [$3, $4) built from a status class and a minimum status.
 -- @ident audit_schema      the audit schema
 -- @fragment order_by       id DESC / id ASC, or id + 0 DESC / ASC to read a time window first
+-- @fragment selected       TRUE, or id = ANY($13): only the rows an index selected (query::search)
 SELECT
     id,
     request_id,
@@ -29,5 +30,6 @@ WHERE ($1::text IS NULL OR api_name = $1)
   AND ($9::timestamptz IS NULL OR created_at < $9)
   AND ($10::bigint IS NULL OR id < $10)
   AND ($11::bigint IS NULL OR id > $11)
+  AND {{selected}}
 ORDER BY {{order_by}}
 LIMIT $12

@@ -7,6 +7,7 @@
 -- @ident audit_schema      the audit schema
 -- @fragment record_key     $3 as the log stores a record id (expr_record_key)
 -- @fragment order_by       id DESC / id ASC, or id + 0 DESC / ASC to read a time window first
+-- @fragment selected       TRUE, or id = ANY($13): only the rows an index selected (query::search)
 SELECT
     id,
     schema_name,
@@ -39,5 +40,6 @@ WHERE ($1::text IS NULL OR schema_name = $1)
   AND ($9::timestamptz IS NULL OR updated_at < $9)
   AND ($10::bigint IS NULL OR id < $10)
   AND ($11::bigint IS NULL OR id > $11)
+  AND {{selected}}
 ORDER BY {{order_by}}
 LIMIT $12

@@ -11,7 +11,7 @@ use super::{
 };
 use crate::error::Result;
 use crate::sql::templates::{ActivityApiLog, ActivityAuditLog};
-use crate::sql::SqlQuery;
+use crate::sql::{Sql, SqlQuery};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use sqlx::{Acquire, Postgres};
 
@@ -152,10 +152,17 @@ pub(crate) async fn audit_activity<'e>(
 ) -> Result<Activity> {
     check_audit_read(audit_schema, filter)?;
     let bucket = Bucket::for_window(since, until);
-    let order_by = window_order(since, until);
     let indexed = filter.request_id.is_some()
         || filter.user.is_some()
         || (filter.record_id.is_some() && filter.schema.is_some() && filter.table.is_some());
+    // The rows an index selects come in id order, steered as the list pages are; the newest
+    // rows of a window come from the time index, which stops after the budget wherever
+    // the window lies.
+    let order_by = if indexed {
+        Cursor::new([None, None], 1, [Some(since), Some(until)]).order_by(Utc::now())
+    } else {
+        Sql::fixed("updated_at DESC")
+    };
     let rows = ActivityAuditLog {
         audit_schema,
         record_key: &super::record_key_parameter(),
@@ -187,14 +194,10 @@ pub(crate) async fn api_activity<'e>(
 ) -> Result<Activity> {
     check_api_read(audit_schema, filter)?;
     let bucket = Bucket::for_window(since, until);
-    let order_by = window_order(since, until);
-    let rows = ActivityApiLog {
-        audit_schema,
-        order_by: &order_by,
-    }
-    .render()
-    .query_as::<ActivityRow>()
-    .persistent(false);
+    let rows = ActivityApiLog { audit_schema }
+        .render()
+        .query_as::<ActivityRow>()
+        .persistent(false);
     let mut tx = crate::sql::begin_pinned_read(conn).await?;
     let rows = bind_api_filter(rows, filter, Some(since), Some(until))
         .bind(MAX_COUNTED)
@@ -204,11 +207,6 @@ pub(crate) async fn api_activity<'e>(
         .map_err(|e| table_error(e, audit_schema))?;
     tx.rollback().await?;
     Ok(Activity::from_rows(rows, since, until, bucket))
-}
-
-/// Newest first, steered as the list pages are: a window long ago is read window first.
-fn window_order(since: DateTime<Utc>, until: DateTime<Utc>) -> crate::sql::Sql {
-    Cursor::new([None, None], 1, [Some(since), Some(until)]).order_by(Utc::now())
 }
 
 #[cfg(test)]

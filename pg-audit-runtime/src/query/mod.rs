@@ -28,6 +28,7 @@ mod activity;
 mod filter;
 pub(crate) mod json;
 mod rows;
+mod search;
 mod time;
 
 #[cfg(test)]
@@ -38,6 +39,7 @@ pub use filter::{
 };
 pub use json::JsonText;
 pub use rows::{ApiLogEntry, AuditLogEntry};
+pub use search::{search_api_log, search_audit_log, Search, SearchBudget, Searched};
 pub use time::{TimeBound, TimeBoundError};
 
 use crate::error::{Error, Result};
@@ -47,6 +49,7 @@ use crate::sql::Sql;
 use crate::sql::SqlQuery;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use sqlx::postgres::PgExecutor;
 use sqlx::{Acquire, Postgres};
 use uuid::Uuid;
 
@@ -172,27 +175,56 @@ pub async fn audit_log<'e>(
         filter.limit,
         [filter.since, filter.until],
     );
-    let order_by = cursor.order_by(Utc::now());
+    let mut tx = crate::sql::begin_pinned_read(conn).await?;
+    let rows = read_audit_rows(
+        &mut *tx,
+        audit_schema,
+        filter,
+        [filter.before_id, filter.after_id],
+        &cursor.order_by(Utc::now()),
+        None,
+        cursor.fetch_limit(),
+    )
+    .await?;
+    tx.rollback().await?;
+    Ok(cursor.into_page(rows, |row| row.id))
+}
+
+/// Reads at most `limit` rows of the data audit log matching the filter's conditions and
+/// window, with ids in the range `[below, above]` (exclusive bounds, `None` for none)
+/// instead of the filter's cursors, in the order `order_by` gives; only the rows with the
+/// ids in `selected`, when given.
+async fn read_audit_rows<'e>(
+    executor: impl PgExecutor<'e>,
+    audit_schema: &str,
+    filter: &AuditLogFilter,
+    [below, above]: [Option<i64>; 2],
+    order_by: &Sql,
+    selected: Option<&[i64]>,
+    limit: i64,
+) -> Result<Vec<AuditLogEntry>> {
     let rows = QueryAuditLog {
         audit_schema,
         record_key: &record_key_parameter(),
-        order_by: &order_by,
+        order_by,
+        selected: &only_selected(selected),
     }
     .render()
     .query_as::<AuditLogEntry>()
     // Unnamed: planned with the actual values each time, so the unused filters fold away
     // and the matching index is used (a cached generic plan would scan).
     .persistent(false);
-    let mut tx = crate::sql::begin_pinned_read(conn).await?;
     let rows = bind_audit_filter(rows, filter, filter.since, filter.until)
-        .bind(filter.before_id)
-        .bind(filter.after_id)
-        .bind(cursor.fetch_limit())
-        .fetch_all(&mut *tx)
+        .bind(below)
+        .bind(above)
+        .bind(limit);
+    let rows = match selected {
+        Some(ids) => rows.bind(ids.to_vec()),
+        None => rows,
+    };
+    rows.fetch_all(executor)
         .await
-        .map_err(|e| table_error(e, audit_schema))?;
-    tx.rollback().await?;
-    Ok(cursor.into_page(rows, |row| row.id))
+        .map_err(|e| table_error(e, audit_schema))
 }
 
 /// Reads one page of the API request log (`<audit_schema>.pg_api_audit_log`), newest first.
@@ -216,24 +248,58 @@ pub async fn api_log<'e>(
         filter.limit,
         [filter.since, filter.until],
     );
-    let order_by = cursor.order_by(Utc::now());
+    let mut tx = crate::sql::begin_pinned_read(conn).await?;
+    let rows = read_api_rows(
+        &mut *tx,
+        audit_schema,
+        filter,
+        [filter.before_id, filter.after_id],
+        &cursor.order_by(Utc::now()),
+        None,
+        cursor.fetch_limit(),
+    )
+    .await?;
+    tx.rollback().await?;
+    Ok(cursor.into_page(rows, |row| row.id))
+}
+
+/// Reads at most `limit` requests of the API log, as [`read_audit_rows`] reads the data log.
+async fn read_api_rows<'e>(
+    executor: impl PgExecutor<'e>,
+    audit_schema: &str,
+    filter: &ApiLogFilter,
+    [below, above]: [Option<i64>; 2],
+    order_by: &Sql,
+    selected: Option<&[i64]>,
+    limit: i64,
+) -> Result<Vec<ApiLogEntry>> {
     let rows = QueryApiLog {
         audit_schema,
-        order_by: &order_by,
+        order_by,
+        selected: &only_selected(selected),
     }
     .render()
     .query_as::<ApiLogEntry>()
     .persistent(false);
-    let mut tx = crate::sql::begin_pinned_read(conn).await?;
     let rows = bind_api_filter(rows, filter, filter.since, filter.until)
-        .bind(filter.before_id)
-        .bind(filter.after_id)
-        .bind(cursor.fetch_limit())
-        .fetch_all(&mut *tx)
+        .bind(below)
+        .bind(above)
+        .bind(limit);
+    let rows = match selected {
+        Some(ids) => rows.bind(ids.to_vec()),
+        None => rows,
+    };
+    rows.fetch_all(executor)
         .await
-        .map_err(|e| table_error(e, audit_schema))?;
-    tx.rollback().await?;
-    Ok(cursor.into_page(rows, |row| row.id))
+        .map_err(|e| table_error(e, audit_schema))
+}
+
+/// The condition of the read statements that keeps only the rows an index selected ($13).
+fn only_selected(selected: Option<&[i64]>) -> Sql {
+    Sql::fixed(match selected {
+        Some(_) => "id = ANY($13)",
+        None => "TRUE",
+    })
 }
 
 /// The API request with this request id (the newest, should a client have reused the id),

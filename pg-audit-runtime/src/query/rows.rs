@@ -160,7 +160,7 @@ impl<'r> FromRow<'r, PgRow> for ApiLogEntry {
 /// A `timestamptz` read without failing: PostgreSQL's range (to 294276 AD, and `infinity`)
 /// is wider than chrono's (±262143 years), so what lies beyond chrono is brought to its
 /// nearest bound instead of failing (or overflowing) the whole page.
-struct Timestamp(DateTime<Utc>);
+pub(super) struct Timestamp(pub(super) DateTime<Utc>);
 
 impl Type<Postgres> for Timestamp {
     fn type_info() -> PgTypeInfo {

@@ -11,9 +11,9 @@ use crate::settings::SchemaSettings;
 use crate::sql::templates::{
     AppendOnlyGuardBody, DropSchema, Migration0001Down, Migration0001Up, Migration0002Down,
     Migration0002RequestKeyBody, Migration0002Up, Migration0003Down, Migration0003Up,
-    Migration0004Down, Migration0004RoleBody, Migration0004Up, MigrationsApplied,
-    MigrationsBootstrap, MigrationsRecord, MigrationsTeardown, MigrationsUpdateChecksum, PurgeBody,
-    Release01ContextFunctions, SchemaExists, TableExists,
+    Migration0004Down, Migration0004RoleBody, Migration0004Up, Migration0005Down, Migration0005Up,
+    MigrationsApplied, MigrationsBootstrap, MigrationsRecord, MigrationsTeardown,
+    MigrationsUpdateChecksum, PurgeBody, Release01ContextFunctions, SchemaExists, TableExists,
 };
 use crate::sql::Sql;
 use crate::sql::SqlQuery;
@@ -51,6 +51,12 @@ const MIGRATIONS: &[Migration] = &[
         name: "audit_role",
         up: migration_0004_up,
         down: migration_0004_down,
+    },
+    Migration {
+        version: 5,
+        name: "log_time_indexes",
+        up: migration_0005_up,
+        down: migration_0005_down,
     },
 ];
 
@@ -115,6 +121,20 @@ fn migration_0004_down(settings: &SchemaSettings) -> Sql {
     Migration0004Down {
         schema: &settings.audit_schema,
         role: &settings.writer_role(),
+    }
+    .render()
+}
+
+fn migration_0005_up(settings: &SchemaSettings) -> Sql {
+    Migration0005Up {
+        schema: &settings.audit_schema,
+    }
+    .render()
+}
+
+fn migration_0005_down(settings: &SchemaSettings) -> Sql {
+    Migration0005Down {
+        schema: &settings.audit_schema,
     }
     .render()
 }

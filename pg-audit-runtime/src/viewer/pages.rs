@@ -8,8 +8,8 @@ use super::restore::{restore, Restore};
 use super::ViewerSource;
 use crate::error::Error;
 use crate::query::{
-    self, ApiLogEntry, ApiLogFilter, AuditLogEntry, AuditLogFilter, Operation, Page, StatusClass,
-    MAX_PAGE_SIZE,
+    self, ApiLogEntry, ApiLogFilter, AuditLogEntry, AuditLogFilter, Operation, Page, SearchBudget,
+    Searched, StatusClass, MAX_PAGE_SIZE,
 };
 use crate::schema::catalog::writable_table;
 use askama::Template;
@@ -313,7 +313,43 @@ pub(crate) struct ChangesPage {
     problems: Vec<String>,
     chart: Option<Chart>,
     rows: Vec<ChangeRow>,
+    /// Said when the search stopped at its budget before filling the page.
+    stopped: Option<StoppedNote>,
     pager: Pager,
+}
+
+/// Where the search of a list page stopped, in words, with the link that searches on.
+pub(crate) struct StoppedNote {
+    pub(crate) text: String,
+    pub(crate) href: String,
+    pub(crate) label: String,
+}
+
+impl StoppedNote {
+    /// The note of a page whose search stopped, `found` rows of `noun` ("changes",
+    /// "requests") shown, with the page's cursor onwards; `None` without a search onwards.
+    fn new(stopped: &Searched, found: usize, noun: &str, pager: &Pager) -> Option<StoppedNote> {
+        let (way, onwards, href) = if stopped.towards_newer {
+            ("up to", "newer", pager.newer.clone())
+        } else {
+            ("back to", "older", pager.older.clone())
+        };
+        let found = match found {
+            0 => "none of them matches".to_string(),
+            1 => "1 of them matches, shown below".to_string(),
+            n => format!("{n} of them match, shown below"),
+        };
+        Some(StoppedNote {
+            text: format!(
+                "The search read {} {noun}, {way} #{} (written {}): {found}. It stops there to keep the page fast; the {noun} beyond it were not searched.",
+                stopped.rows,
+                stopped.edge_id,
+                display::time(stopped.edge_time)
+            ),
+            href: href?,
+            label: format!("Search {onwards} {noun} →"),
+        })
+    }
 }
 
 #[derive(Template)]
@@ -339,6 +375,8 @@ pub(crate) struct RequestsPage {
     problems: Vec<String>,
     chart: Option<Chart>,
     rows: Vec<RequestRow>,
+    /// Said when the search stopped at its budget before filling the page.
+    stopped: Option<StoppedNote>,
     pager: Pager,
 }
 
@@ -420,6 +458,7 @@ pub(crate) async fn changes(
         problems: Vec::new(),
         chart: None,
         rows: Vec::new(),
+        stopped: None,
         pager: Pager {
             newer: None,
             older: None,
@@ -434,15 +473,22 @@ pub(crate) async fn changes(
         }
     };
     let (since, until, window_note) = chart_window(filter.since, filter.until, Utc::now());
-    // The page and its chart are read at once, on two of the pool's connections.
-    let (found, activity) = tokio::join!(
-        query::audit_log(source.pool(), source.audit_schema(), &filter),
+    // The page and its chart are read at once, on two of the pool's connections; the page
+    // within a budget, so that no filter can make it walk the whole log.
+    let (search, activity) = tokio::join!(
+        query::search_audit_log(
+            source.pool(),
+            source.audit_schema(),
+            &filter,
+            SearchBudget::default()
+        ),
         query::audit_activity(source.pool(), source.audit_schema(), &filter, since, until),
     );
-    let (found, activity) = match (found, activity) {
-        (Ok(found), Ok(activity)) => (found, activity),
+    let (search, activity) = match (search, activity) {
+        (Ok(search), Ok(activity)) => (search, activity),
         (Err(error), _) | (_, Err(error)) => return read_failed(&base, "changes", error),
     };
+    let found = search.page;
     let mut chart = Chart::new(
         "activity",
         &activity,
@@ -453,6 +499,9 @@ pub(crate) async fn changes(
     chart.notes.extend(window_note);
     template.chart = Some(chart);
     template.pager = Pager::new(&base, "", template.form.pairs(), &found);
+    template.stopped = search.stopped.as_ref().and_then(|stopped| {
+        StoppedNote::new(stopped, found.entries.len(), "changes", &template.pager)
+    });
     template.rows = found
         .entries
         .iter()
@@ -526,6 +575,7 @@ pub(crate) async fn requests(
         problems: Vec::new(),
         chart: None,
         rows: Vec::new(),
+        stopped: None,
         pager: Pager {
             newer: None,
             older: None,
@@ -539,14 +589,20 @@ pub(crate) async fn requests(
         }
     };
     let (since, until, window_note) = chart_window(filter.since, filter.until, Utc::now());
-    let (found, activity) = tokio::join!(
-        query::api_log(source.pool(), source.audit_schema(), &filter),
+    let (search, activity) = tokio::join!(
+        query::search_api_log(
+            source.pool(),
+            source.audit_schema(),
+            &filter,
+            SearchBudget::default()
+        ),
         query::api_activity(source.pool(), source.audit_schema(), &filter, since, until),
     );
-    let (found, activity) = match (found, activity) {
-        (Ok(found), Ok(activity)) => (found, activity),
+    let (search, activity) = match (search, activity) {
+        (Ok(search), Ok(activity)) => (search, activity),
         (Err(error), _) | (_, Err(error)) => return read_failed(&base, "requests", error),
     };
+    let found = search.page;
     let mut chart = Chart::new(
         "request-activity",
         &activity,
@@ -557,6 +613,9 @@ pub(crate) async fn requests(
     chart.notes.extend(window_note);
     template.chart = Some(chart);
     template.pager = Pager::new(&base, "/requests", template.form.pairs(), &found);
+    template.stopped = search.stopped.as_ref().and_then(|stopped| {
+        StoppedNote::new(stopped, found.entries.len(), "requests", &template.pager)
+    });
     template.rows = found
         .entries
         .iter()
