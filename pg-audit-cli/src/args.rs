@@ -68,6 +68,20 @@ pub(crate) struct AttachArgs {
     /// Remove every audit trigger.
     #[arg(long, conflicts_with_all = ["exclude", "include"])]
     pub remove: bool,
+    /// Attach new tables and re-attach altered ones automatically, inside their DDL's
+    /// transaction (an event trigger; needs a superuser; turns the DDL trail on too).
+    #[arg(long, conflicts_with = "no_auto")]
+    pub auto: bool,
+    /// Turn the automatic attach off.
+    #[arg(long)]
+    pub no_auto: bool,
+    /// Record DDL on audited tables and on the audit schema as DDL rows (event triggers;
+    /// needs a superuser).
+    #[arg(long, conflicts_with = "no_ddl_trail")]
+    pub ddl_trail: bool,
+    /// Turn the DDL trail off (and the automatic attach, which needs it).
+    #[arg(long, conflicts_with = "auto")]
+    pub no_ddl_trail: bool,
 }
 
 /// `pg-audit log` filters.

@@ -3,6 +3,7 @@
 
 pub(crate) mod attach;
 pub(crate) mod catalog;
+pub(crate) mod event;
 pub(crate) mod lock;
 pub(crate) mod migrate;
 pub(crate) mod registry;
