@@ -353,7 +353,12 @@ fn run_summary(plan: &AttachPlan, after: &event::EventState) -> serde_json::Valu
     let changes: Vec<serde_json::Value> = plan
         .actions
         .iter()
-        .filter(|a| matches!(a.kind, ActionKind::Create | ActionKind::Replace | ActionKind::Drop))
+        .filter(|a| {
+            matches!(
+                a.kind,
+                ActionKind::Create | ActionKind::Replace | ActionKind::Drop
+            )
+        })
         .map(|a| serde_json::json!({ "table": a.table.to_string(), "action": a.kind.label() }))
         .collect();
     serde_json::json!({

@@ -10,13 +10,13 @@ use crate::schema::trigger::stable_hash;
 use crate::settings::SchemaSettings;
 use crate::sql::templates::{
     CatalogEventTriggers, CreateEventTrigger, CreateStatementTriggers, CreateTruncateTrigger,
-    DdlTokenBegin, DdlTokenEnd, DropEventTrigger, DropTrigger, DropTriggerFunction,
-    EventFillBody, EventFnvBody, EventFunctions, EventFunctionsDrop, EventRenderBody,
-    EventRulesBody, EventSyncBody, EventSyncDdlBody, EventSyncDropBody, EventTrailDdlBody,
-    EventTrailDropBody, ExprChangedFields, ExprColumnChanged, ExprJsonText, ExprKeyArray,
-    ExprKeyValue, ExprMasked, ExprNotIgnored, ExprRecordIdComposite, ExprRecordIdSingle,
-    ExprRecordedTable, MayCreateEventTriggers, RecordDdl, SettingsSelect, SettingsUpsert,
-    TableExists, TriggerBody, TriggerFunction, TriggerUpdatePaired, TriggerUpdateUnpaired,
+    DdlTokenBegin, DdlTokenEnd, DropEventTrigger, DropTrigger, DropTriggerFunction, EventFillBody,
+    EventFnvBody, EventFunctions, EventFunctionsDrop, EventRenderBody, EventRulesBody,
+    EventSyncBody, EventSyncDdlBody, EventSyncDropBody, EventTrailDdlBody, EventTrailDropBody,
+    ExprChangedFields, ExprColumnChanged, ExprJsonText, ExprKeyArray, ExprKeyValue, ExprMasked,
+    ExprNotIgnored, ExprRecordIdComposite, ExprRecordIdSingle, ExprRecordedTable,
+    MayCreateEventTriggers, RecordDdl, SettingsSelect, SettingsUpsert, TableExists, TriggerBody,
+    TriggerFunction, TriggerUpdatePaired, TriggerUpdateUnpaired,
 };
 use crate::sql::{Sql, SqlQuery};
 use sqlx::PgConnection;
@@ -255,7 +255,8 @@ async fn privileges(conn: &mut PgConnection, audit_schema: &str) -> Result<Privi
 /// (`migrate --zero` by a role that is not a superuser).
 pub(crate) async fn require_removable(conn: &mut PgConnection, audit_schema: &str) -> Result<()> {
     let present = state(conn, audit_schema).await?;
-    let any = present.ddl_trail || present.automatic_attach || !present.not_enabled_always.is_empty();
+    let any =
+        present.ddl_trail || present.automatic_attach || !present.not_enabled_always.is_empty();
     if any && !privileges(conn, audit_schema).await?.superuser {
         return Err(Error::Privilege(
             "the DDL trail's event triggers can only be dropped by a superuser: have one run \
@@ -407,8 +408,7 @@ pub(crate) async fn record_run(
         "object_type": "schema",
         "identity": audit_schema,
     });
-    if let (Some(target), serde_json::Value::Object(extra)) =
-        (description.as_object_mut(), details)
+    if let (Some(target), serde_json::Value::Object(extra)) = (description.as_object_mut(), details)
     {
         target.extend(extra);
     }

@@ -13,8 +13,8 @@ use crate::sql::templates::{
     AppendOnlyGuardBody, DropSchema, Migration0001Down, Migration0001Up, Migration0002Down,
     Migration0002RequestKeyBody, Migration0002Up, Migration0003Down, Migration0003Up,
     Migration0004Down, Migration0004RoleBody, Migration0004Up, Migration0006Down,
-    Migration0006RecordBody, Migration0006Up, MigrationsApplied,
-    MigrationsBootstrap, MigrationsRecord, MigrationsTeardown, MigrationsUpdateChecksum, PurgeBody,
+    Migration0006RecordBody, Migration0006Up, MigrationsApplied, MigrationsBootstrap,
+    MigrationsRecord, MigrationsTeardown, MigrationsUpdateChecksum, PurgeBody,
     Release01ContextFunctions, SchemaExists, TableExists,
 };
 use crate::sql::Sql;
