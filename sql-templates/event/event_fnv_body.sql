@@ -1,4 +1,4 @@
--- Body of pg_audit_fnv(bytes): FNV-1a 64 as 16 hex digits, the hash trigger.rs's
+-- Body of pg_audit_stable_hash(bytes): FNV-1a 64 as 16 hex digits, the hash trigger.rs's
 -- stable_hash computes, here over two 32-bit halves so no bigint overflows. The prime is
 -- 2^40 + 435: the low half's low 24 bits shifted by 40 land in the high half.
 DECLARE

@@ -49,7 +49,7 @@ BEGIN
 END
 $fn$;
 
-CREATE OR REPLACE FUNCTION {{schema}}.pg_audit_fnv(bytes bytea) RETURNS text
+CREATE OR REPLACE FUNCTION {{schema}}.pg_audit_stable_hash(bytes bytea) RETURNS text
 LANGUAGE plpgsql IMMUTABLE STRICT
 SET search_path = pg_catalog, pg_temp
 AS {{fnv_body}};
@@ -68,7 +68,7 @@ AS $fn$
         || left(translate(regexp_replace(t_schema || '_' || t_name, '[^0-9A-Za-z]', '_', 'g'),
                           'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'), 38)
         || '_'
-        || right({{schema}}.pg_audit_fnv(convert_to(t_schema, 'UTF8') || decode('00', 'hex') || convert_to(t_name, 'UTF8')), 12)
+        || right({{schema}}.pg_audit_stable_hash(convert_to(t_schema, 'UTF8') || decode('00', 'hex') || convert_to(t_name, 'UTF8')), 12)
 $fn$;
 
 CREATE OR REPLACE FUNCTION {{schema}}.pg_audit_render_table(
@@ -199,7 +199,7 @@ AS {{sync_drop_body}};
 ALTER FUNCTION {{schema}}.pg_audit_quote_ident(text) OWNER TO {{owner}};
 ALTER FUNCTION {{schema}}.pg_audit_quote_literal(text) OWNER TO {{owner}};
 ALTER FUNCTION {{schema}}.pg_audit_quote_dollar(text) OWNER TO {{owner}};
-ALTER FUNCTION {{schema}}.pg_audit_fnv(bytea) OWNER TO {{owner}};
+ALTER FUNCTION {{schema}}.pg_audit_stable_hash(bytea) OWNER TO {{owner}};
 ALTER FUNCTION {{schema}}.pg_audit_fill(text, text[], text[]) OWNER TO {{owner}};
 ALTER FUNCTION {{schema}}.pg_audit_function_name(text, text) OWNER TO {{owner}};
 ALTER FUNCTION {{schema}}.pg_audit_render_table(oid, text[], text[], boolean) OWNER TO {{owner}};
@@ -215,7 +215,7 @@ ALTER FUNCTION {{schema}}.pg_audit_trail_drop() OWNER TO {{owner}};
 ALTER FUNCTION {{schema}}.pg_audit_sync_ddl() OWNER TO {{owner}};
 ALTER FUNCTION {{schema}}.pg_audit_sync_drop() OWNER TO {{owner}};
 REVOKE ALL ON FUNCTION {{schema}}.pg_audit_quote_ident(text), {{schema}}.pg_audit_quote_literal(text),
-    {{schema}}.pg_audit_quote_dollar(text), {{schema}}.pg_audit_fnv(bytea), {{schema}}.pg_audit_fill(text, text[], text[]),
+    {{schema}}.pg_audit_quote_dollar(text), {{schema}}.pg_audit_stable_hash(bytea), {{schema}}.pg_audit_fill(text, text[], text[]),
     {{schema}}.pg_audit_function_name(text, text), {{schema}}.pg_audit_render_table(oid, text[], text[], boolean),
     {{schema}}.pg_audit_table_rules(text, text), {{schema}}.pg_audit_is_audited(oid),
     {{schema}}.pg_audit_triggers_not_enabled_always(oid), {{schema}}.pg_audit_ddl_suppressed(),

@@ -15,7 +15,7 @@ DROP FUNCTION IF EXISTS {{schema}}.pg_audit_table_rules(text, text);
 DROP FUNCTION IF EXISTS {{schema}}.pg_audit_render_table(oid, text[], text[], boolean);
 DROP FUNCTION IF EXISTS {{schema}}.pg_audit_function_name(text, text);
 DROP FUNCTION IF EXISTS {{schema}}.pg_audit_fill(text, text[], text[]);
-DROP FUNCTION IF EXISTS {{schema}}.pg_audit_fnv(bytea);
+DROP FUNCTION IF EXISTS {{schema}}.pg_audit_stable_hash(bytea);
 DROP FUNCTION IF EXISTS {{schema}}.pg_audit_quote_dollar(text);
 DROP FUNCTION IF EXISTS {{schema}}.pg_audit_quote_literal(text);
 DROP FUNCTION IF EXISTS {{schema}}.pg_audit_quote_ident(text);

@@ -176,5 +176,5 @@ BEGIN
         triggers := triggers OPERATOR(pg_catalog.||) (target.relid::text OPERATOR(pg_catalog.||) ' pg_audit_truncate');
     END LOOP;
     create_sql := pg_catalog.array_to_string(statements, E'\n');
-    definition_hash := {{schema}}.pg_audit_fnv(pg_catalog.convert_to(create_sql, 'UTF8'));
+    definition_hash := {{schema}}.pg_audit_stable_hash(pg_catalog.convert_to(create_sql, 'UTF8'));
 END
