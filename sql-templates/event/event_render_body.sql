@@ -18,6 +18,9 @@
 -- @literal t_record_id_single expr_record_id_single.sql's body
 -- @literal t_record_id_composite expr_record_id_composite.sql's body
 -- @literal t_json_text expr_json_text.sql's body
+-- @literal t_record_key expr_record_key.sql's body
+-- @literal t_json_changed expr_json_changed.sql's body
+-- @literal t_json_column_changed expr_json_column_changed.sql's body
 -- @literal t_changed_fields expr_changed_fields.sql's body
 -- @literal t_column_changed expr_column_changed.sql's body
 -- @literal t_not_ignored expr_not_ignored.sql's body
@@ -30,6 +33,8 @@ DECLARE
     t_kind "char";
     key_columns text[];
     all_columns text[];
+    json_columns text[];
+    row_text text;
     mask_json text;
     v text;
     masked_of jsonb := '{}';
@@ -65,6 +70,15 @@ BEGIN
         FROM pg_catalog.pg_attribute AS a
         WHERE a.attrelid OPERATOR(pg_catalog.=) rel AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
     ), '{}');
+    json_columns := COALESCE((
+        SELECT pg_catalog.array_agg(a.attname::text ORDER BY a.attnum)
+        FROM pg_catalog.pg_attribute AS a
+        JOIN pg_catalog.pg_type AS ty ON ty.oid OPERATOR(pg_catalog.=) a.atttypid
+        WHERE a.attrelid OPERATOR(pg_catalog.=) rel AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
+          AND (a.atttypid OPERATOR(pg_catalog.=) 'pg_catalog.json'::pg_catalog.regtype
+               OR ty.typelem OPERATOR(pg_catalog.=) 'pg_catalog.json'::pg_catalog.regtype
+               OR ty.typbasetype OPERATOR(pg_catalog.=) 'pg_catalog.json'::pg_catalog.regtype)
+    ), '{}');
     function_name := {{schema}}.pg_audit_function_name(t_schema, t_name);
 
     -- Expressions::masked, ::record_id_or_null and ::pairing_key over each row variable.
@@ -91,14 +105,17 @@ BEGIN
             WHEN 1 THEN parts[1]
             ELSE {{schema}}.pg_audit_fill({{t_key_array}}, ARRAY['parts'], ARRAY[pg_catalog.array_to_string(parts, ', ')])
         END);
+        -- Expressions::record_id: the key's text (key_text), capped by expr_record_key.
         record_id_of := record_id_of OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(v, CASE pg_catalog.cardinality(key_columns)
             WHEN 0 THEN 'NULL::text'
-            WHEN 1 THEN {{schema}}.pg_audit_fill({{t_record_id_single}}, ARRAY['value', 'column'],
-                ARRAY[v, {{schema}}.pg_audit_quote_literal(key_columns[1])])
-            ELSE {{schema}}.pg_audit_fill({{t_record_id_composite}}, ARRAY['parts'], ARRAY[(
-                SELECT pg_catalog.string_agg({{schema}}.pg_audit_fill({{t_json_text}}, ARRAY['value'], ARRAY[p.part]), ', ' ORDER BY p.i)
-                FROM pg_catalog.unnest(parts) WITH ORDINALITY AS p(part, i)
-            )])
+            ELSE {{schema}}.pg_audit_fill({{t_record_key}}, ARRAY['id'], ARRAY[CASE pg_catalog.cardinality(key_columns)
+                WHEN 1 THEN {{schema}}.pg_audit_fill({{t_record_id_single}}, ARRAY['value', 'column'],
+                    ARRAY[v, {{schema}}.pg_audit_quote_literal(key_columns[1])])
+                ELSE {{schema}}.pg_audit_fill({{t_record_id_composite}}, ARRAY['parts'], ARRAY[(
+                    SELECT pg_catalog.string_agg({{schema}}.pg_audit_fill({{t_json_text}}, ARRAY['value'], ARRAY[p.part]), ', ' ORDER BY p.i)
+                    FROM pg_catalog.unnest(parts) WITH ORDINALITY AS p(part, i)
+                )])
+            END])
         END);
     END LOOP;
 
@@ -118,18 +135,30 @@ BEGIN
             FROM pg_catalog.unnest(all_columns) WITH ORDINALITY AS a(c, i)
             WHERE a.c OPERATOR(pg_catalog.<>) ALL (ignored)
         ), ''), ignored_filter]);
+    -- A json column whose text alone changed counts as changed (expr_json_changed).
+    IF EXISTS (SELECT 1 FROM pg_catalog.unnest(json_columns) AS j(c) WHERE j.c OPERATOR(pg_catalog.<>) ALL (ignored)) THEN
+        changed := {{schema}}.pg_audit_fill({{t_json_changed}}, ARRAY['changed', 'json_changed'], ARRAY[changed, (
+            SELECT pg_catalog.string_agg({{schema}}.pg_audit_fill({{t_json_column_changed}},
+                ARRAY['old_value', 'new_value', 'old_text', 'new_text', 'column'],
+                ARRAY['p.oj', 'p.nj', 'p.ot', 'p.nt', {{schema}}.pg_audit_quote_literal(j.c)]), ', ' ORDER BY j.i)
+            FROM pg_catalog.unnest(json_columns) WITH ORDINALITY AS j(c, i)
+            WHERE j.c OPERATOR(pg_catalog.<>) ALL (ignored))]);
+        row_text := 'pg_catalog.row_to_json(t.*)';
+    ELSE
+        row_text := 'NULL::json';
+    END IF;
 
     -- Expressions::body.
     body := {{schema}}.pg_audit_fill({{t_body}},
         ARRAY['schema', 'recorded_table', 'inserted_data', 'inserted_record_id', 'update_paired', 'update_unpaired'],
         ARRAY[q_schema, recorded, masked_of ->> 'r.j', record_id_of ->> 'r.j',
             {{schema}}.pg_audit_fill({{t_paired}},
-                ARRAY['schema', 'recorded_table', 'changed', 'old_data', 'new_data', 'record_id', 'keep_noop'],
-                ARRAY[q_schema, recorded, changed, masked_of ->> 'x.oj', masked_of ->> 'x.nj', record_id_of ->> 'x.nj', keep]),
+                ARRAY['schema', 'recorded_table', 'row_text', 'changed', 'old_data', 'new_data', 'record_id', 'keep_noop'],
+                ARRAY[q_schema, recorded, row_text, changed, masked_of ->> 'x.oj', masked_of ->> 'x.nj', record_id_of ->> 'x.nj', keep]),
             {{schema}}.pg_audit_fill({{t_unpaired}},
-                ARRAY['schema', 'recorded_table', 'old_key', 'new_key', 'changed', 'old_data', 'new_data',
+                ARRAY['schema', 'recorded_table', 'old_key', 'new_key', 'row_text', 'changed', 'old_data', 'new_data',
                       'old_record_id', 'new_record_id', 'keep_noop'],
-                ARRAY[q_schema, recorded, key_of ->> 'o.j', key_of ->> 'n.j', changed, masked_of ->> 'x.oj',
+                ARRAY[q_schema, recorded, key_of ->> 'o.j', key_of ->> 'n.j', row_text, changed, masked_of ->> 'x.oj',
                       masked_of ->> 'x.nj', record_id_of ->> 'x.oj', record_id_of ->> 'x.nj', keep])]);
 
     -- render_table: the function, statement triggers on the table and each partition,

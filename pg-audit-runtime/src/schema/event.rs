@@ -13,10 +13,11 @@ use crate::sql::templates::{
     DdlTokenBegin, DdlTokenEnd, DropEventTrigger, DropTrigger, DropTriggerFunction, EventFillBody,
     EventFnvBody, EventFunctions, EventFunctionsDrop, EventRenderBody, EventRulesBody,
     EventSyncBody, EventSyncDdlBody, EventSyncDropBody, EventTrailDdlBody, EventTrailDropBody,
-    ExprChangedFields, ExprColumnChanged, ExprJsonText, ExprKeyArray, ExprKeyValue, ExprMasked,
-    ExprNotIgnored, ExprRecordIdComposite, ExprRecordIdSingle, ExprRecordedTable,
-    MayCreateEventTriggers, RecordDdl, SettingsSelect, SettingsUpsert, TableExists, TriggerBody,
-    TriggerFunction, TriggerUpdatePaired, TriggerUpdateUnpaired,
+    ExprChangedFields, ExprColumnChanged, ExprJsonChanged, ExprJsonColumnChanged, ExprJsonText,
+    ExprKeyArray, ExprKeyValue, ExprMasked, ExprNotIgnored, ExprRecordIdComposite,
+    ExprRecordIdSingle, ExprRecordKey, ExprRecordedTable, MayCreateEventTriggers, RecordDdl,
+    SettingsSelect, SettingsUpsert, TableExists, TriggerBody, TriggerFunction, TriggerUpdatePaired,
+    TriggerUpdateUnpaired,
 };
 use crate::sql::{Sql, SqlQuery};
 use sqlx::PgConnection;
@@ -177,6 +178,9 @@ fn functions(settings: &SchemaSettings, owner: &str) -> Sql {
             t_record_id_single: ExprRecordIdSingle::BODY,
             t_record_id_composite: ExprRecordIdComposite::BODY,
             t_json_text: ExprJsonText::BODY,
+            t_record_key: ExprRecordKey::BODY,
+            t_json_changed: ExprJsonChanged::BODY,
+            t_json_column_changed: ExprJsonColumnChanged::BODY,
             t_changed_fields: ExprChangedFields::BODY,
             t_column_changed: ExprColumnChanged::BODY,
             t_not_ignored: ExprNotIgnored::BODY,
