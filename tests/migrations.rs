@@ -11,6 +11,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (2, "api_log_request_key"),
     (3, "positional_update_pairing"),
     (4, "audit_role"),
+    (5, "living_schema"),
 ];
 
 fn migrations(from: i32) -> Vec<(i32, String)> {

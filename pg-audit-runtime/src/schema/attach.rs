@@ -318,7 +318,7 @@ pub async fn attach(
         tx.commit().await?;
         return Ok(AttachPlan {
             event_triggers_refused: (request != event::EventRequest::default()).then(|| {
-                "the audit schema predates migration 6: run `pg-audit migrate` first".to_string()
+                "the audit schema predates migration 5: run `pg-audit migrate` first".to_string()
             }),
             ..plan
         });

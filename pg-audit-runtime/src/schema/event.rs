@@ -111,7 +111,7 @@ struct EventTriggerRow {
     enabled: String,
 }
 
-/// Whether the audit schema has the tables of migration 6 (the tokens table), which the
+/// Whether the audit schema has the tables of migration 5 (the tokens table), which the
 /// event functions need.
 pub(crate) async fn available(conn: &mut PgConnection, audit_schema: &str) -> Result<bool> {
     Ok(TableExists
@@ -222,7 +222,7 @@ fn functions(settings: &SchemaSettings, owner: &str) -> Sql {
     .render()
 }
 
-/// Drops the event triggers and the event functions: part of reverting migration 6.
+/// Drops the event triggers and the event functions: part of reverting migration 5.
 pub(crate) fn drop_all(settings: &SchemaSettings) -> Sql {
     let schema = settings.audit_schema.as_str();
     let triggers = EventTrigger::TRAIL
@@ -272,7 +272,7 @@ pub(crate) async fn require_removable(conn: &mut PgConnection, audit_schema: &st
 }
 
 /// (Re)creates the event functions when the installed ones are not this version's, so the
-/// automatic attach renders exactly what this version's attach renders. Needs migration 6.
+/// automatic attach renders exactly what this version's attach renders. Needs migration 5.
 pub(crate) async fn refresh_functions(
     conn: &mut PgConnection,
     settings: &SchemaSettings,

@@ -12,8 +12,8 @@ use crate::settings::SchemaSettings;
 use crate::sql::templates::{
     AppendOnlyGuardBody, DropSchema, Migration0001Down, Migration0001Up, Migration0002Down,
     Migration0002RequestKeyBody, Migration0002Up, Migration0003Down, Migration0003Up,
-    Migration0004Down, Migration0004RoleBody, Migration0004Up, Migration0006Down,
-    Migration0006RecordBody, Migration0006Up, MigrationsApplied, MigrationsBootstrap,
+    Migration0004Down, Migration0004RoleBody, Migration0004Up, Migration0005Down,
+    Migration0005RecordBody, Migration0005Up, MigrationsApplied, MigrationsBootstrap,
     MigrationsRecord, MigrationsTeardown, MigrationsUpdateChecksum, PurgeBody,
     Release01ContextFunctions, SchemaExists, TableExists,
 };
@@ -55,10 +55,10 @@ const MIGRATIONS: &[Migration] = &[
         down: migration_0004_down,
     },
     Migration {
-        version: 6,
+        version: 5,
         name: "living_schema",
-        up: migration_0006_up,
-        down: migration_0006_down,
+        up: migration_0005_up,
+        down: migration_0005_down,
     },
 ];
 
@@ -127,18 +127,18 @@ fn migration_0004_down(settings: &SchemaSettings) -> Sql {
     .render()
 }
 
-fn migration_0006_up(settings: &SchemaSettings) -> Sql {
+fn migration_0005_up(settings: &SchemaSettings) -> Sql {
     let schema = settings.audit_schema.as_str();
-    Migration0006Up {
+    Migration0005Up {
         schema,
         role: &settings.writer_role(),
-        record_body: &Migration0006RecordBody { schema }.render(),
+        record_body: &Migration0005RecordBody { schema }.render(),
     }
     .render()
 }
 
-fn migration_0006_down(settings: &SchemaSettings) -> Sql {
-    Migration0006Down {
+fn migration_0005_down(settings: &SchemaSettings) -> Sql {
+    Migration0005Down {
         schema: &settings.audit_schema,
         drop_event_functions: &event::drop_all(settings),
     }
@@ -345,7 +345,7 @@ pub async fn migrate_zero(pool: &PgPool, settings: &SchemaSettings) -> Result<Mi
     let applied = applied_migrations(&mut tx, schema).await?;
     if event::available(&mut tx, schema).await? {
         event::require_removable(&mut tx, schema).await?;
-        // The trail and the automatic attach leave this run alone until migration 6's
+        // The trail and the automatic attach leave this run alone until migration 5's
         // reversal drops them.
         event::begin_run(&mut tx, schema).await?;
     }

@@ -1,4 +1,4 @@
--- Reverts migration 6. The event triggers and their functions go first (they call the
+-- Reverts migration 5. The event triggers and their functions go first (they call the
 -- functions dropped here); DDL and SNAPSHOT rows are kept, so the old CHECK comes back NOT
 -- VALID when the log holds any.
 -- @ident schema the audit schema

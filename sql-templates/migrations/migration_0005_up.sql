@@ -1,11 +1,11 @@
--- Migration 6: the living schema. The log takes two operations of its own: DDL (a change of
+-- Migration 5: the living schema. The log takes two operations of its own: DDL (a change of
 -- an audited table or of the audit schema, recorded by the DDL trail's event triggers and by
 -- pg-audit's own runs) and SNAPSHOT (a row as it existed when its table was first attached).
 -- Both are written by pg_audit_record only, so the log's physical layout is known in one
 -- place. The tokens table marks pg-audit's own runs, whose DDL the trail records as one row.
 -- @ident schema the audit schema
 -- @ident role the audit role
--- @dollar record_body rendered migration_0006_record_body
+-- @dollar record_body rendered migration_0005_record_body
 
 -- The old CHECK, a subset of the new one, held for every existing row: NOT VALID spares a
 -- scan of the whole log under its lock, and every new row is checked.
