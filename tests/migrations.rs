@@ -419,7 +419,8 @@ async fn a_schema_migrated_before_the_audit_role_keeps_every_write_working_after
     ))
     .await;
     let report = migrate(&db.pool, &settings, &public_rules()).await.unwrap();
-    assert_eq!(report.applied, migrations(4));
+    // Migration 4 alone: the later ones stay recorded.
+    assert_eq!(report.applied, migrations(4)[..1]);
     db.exec("INSERT INTO orders VALUES (1); UPDATE orders SET id = 2; TRUNCATE orders")
         .await;
     assert_eq!(
