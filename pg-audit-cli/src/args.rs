@@ -79,6 +79,10 @@ pub(crate) struct AttachArgs {
     /// needs a superuser).
     #[arg(long, conflicts_with = "no_ddl_trail")]
     pub ddl_trail: bool,
+    /// Then record the rows that exist in each audited table without a baseline yet, once,
+    /// as SNAPSHOT rows (in batches, resumable; needed for `log --as-of`).
+    #[arg(long, conflicts_with_all = ["dry_run", "remove"])]
+    pub baseline: bool,
     /// Turn the DDL trail off (and the automatic attach, which needs it).
     #[arg(long, conflicts_with = "auto")]
     pub no_ddl_trail: bool,

@@ -141,6 +141,9 @@ async fn run_attach(pool: &PgPool, settings: &SchemaSettings, args: AttachArgs) 
         (_, false) => println!("nothing to do"),
         (true, true) => println!("applied"),
     }
+    if args.baseline {
+        crate::progress::run_baseline(pool, &settings, &rules).await?;
+    }
     if let Some(reason) = &plan.event_triggers_refused {
         println!("automatic attach and DDL trail unchanged: {reason}");
     } else if options.automatic_attach.is_some() || options.ddl_trail.is_some() {

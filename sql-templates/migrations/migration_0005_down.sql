@@ -5,6 +5,7 @@
 -- @fragment drop_event_functions rendered event_functions_drop
 {{drop_event_functions}}
 DROP FUNCTION IF EXISTS {{schema}}.pg_audit_record(text, text, text, text[], jsonb[]);
+DROP TABLE IF EXISTS {{schema}}.pg_audit_baselines;
 DROP TABLE IF EXISTS {{schema}}.pg_audit_ddl_tokens;
 ALTER TABLE {{schema}}.pg_audit_log DROP CONSTRAINT IF EXISTS pg_audit_log_operation_check;
 ALTER TABLE {{schema}}.pg_audit_log ADD CONSTRAINT pg_audit_log_operation_check

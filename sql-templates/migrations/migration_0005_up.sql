@@ -22,6 +22,19 @@ CREATE TABLE {{schema}}.pg_audit_ddl_tokens (
 );
 REVOKE ALL ON {{schema}}.pg_audit_ddl_tokens FROM PUBLIC;
 
+-- Baseline progress: the last key recorded as SNAPSHOT rows for each table, so an
+-- interrupted baseline resumes where it stopped and a finished one is never taken again.
+CREATE TABLE {{schema}}.pg_audit_baselines (
+    schema_name text NOT NULL,
+    table_name text NOT NULL,
+    last_key jsonb,
+    rows_recorded bigint NOT NULL DEFAULT 0,
+    started_at timestamptz NOT NULL DEFAULT now(),
+    finished_at timestamptz,
+    PRIMARY KEY (schema_name, table_name)
+);
+REVOKE ALL ON {{schema}}.pg_audit_baselines FROM PUBLIC;
+
 -- The one writer of DDL and SNAPSHOT rows: one row per element of the arrays, with the
 -- context of the current transaction (who, from where, which request) like any audit row.
 CREATE FUNCTION {{schema}}.pg_audit_record(

@@ -630,7 +630,7 @@ fn exclusion(
 }
 
 /// The rules one table is attached with, checked against its columns.
-fn table_rule(
+pub(crate) fn table_rule(
     table: &TableInfo,
     rules: &TableRules,
     settings: &SchemaSettings,

@@ -2,6 +2,7 @@
 //! and the status report that says whether what is installed matches what is declared.
 
 pub(crate) mod attach;
+pub(crate) mod baseline;
 pub(crate) mod catalog;
 pub(crate) mod event;
 pub(crate) mod lock;
