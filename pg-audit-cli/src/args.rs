@@ -110,6 +110,11 @@ pub(crate) struct LogArgs {
     /// (2026-01-31T10:00), a date (2026-01-31), or an age such as 30m, 2h, 7d.
     #[arg(long)]
     pub since: Option<String>,
+    /// Instead of changes: the table's rows (with --record, one row) as they were at this
+    /// time, rebuilt from the trail (needs the table's baseline: `attach --baseline`).
+    /// Takes what --since takes; the table is in `public` unless written schema.table.
+    #[arg(long, requires = "table", conflicts_with_all = ["request", "user", "operation", "since"])]
+    pub as_of: Option<String>,
     /// At most this many rows, newest first.
     #[arg(long, default_value_t = 50)]
     pub limit: u32,
