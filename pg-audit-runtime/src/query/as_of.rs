@@ -30,8 +30,9 @@ struct Check {
 /// The rows of `schema.table` as they were at `at` (or the one row of `record_id`), in
 /// record id order, rebuilt from the trail. Needs the table's baseline (`pg-audit attach
 /// --baseline`) to have finished by `at`: before, rows that were never changed are unknown,
-/// and that is an error, as is a TRUNCATE of one of its partitions by then. A table renamed
-/// since is found under the name it had at `at`.
+/// and that is an error, as is a TRUNCATE of one of its partitions by then. The table must
+/// exist (its key is read from the catalog, to follow UPDATEs that changed a key); changes
+/// made under an earlier name are not followed.
 ///
 /// ```no_run
 /// # async fn demo(pool: sqlx::PgPool) -> pg_audit_runtime::Result<()> {
@@ -86,8 +87,19 @@ pub async fn table_as_of<'e>(
             format!("a partition of {table_name} was truncated by {at}, and the trail does not say which rows it held"),
         ));
     }
+    let shape = crate::schema::catalog::load_tables(&mut tx, &[schema.to_string()], audit_schema)
+        .await?
+        .into_iter()
+        .find(|t| t.name.name == table)
+        .ok_or_else(|| {
+            Error::invalid(
+                "as-of time",
+                format!("{table_name} does not exist now, and its key is read from the catalog"),
+            )
+        })?;
     let rows = QueryAsOf {
         audit_schema,
+        old_record_id: &crate::schema::trigger::record_id_over(&shape, "l.old_data"),
         record_key: &crate::sql::templates::ExprRecordKey {
             id: &crate::sql::Sql::fixed("$4::text"),
         }

@@ -162,6 +162,19 @@ pub(crate) fn row_expressions(table: &TableInfo, rule: &TableRule) -> (Sql, Sql)
     )
 }
 
+/// The record id over `value` (a row as jsonb), as the triggers compute it; NULL for a table
+/// without a key.
+pub(crate) fn record_id_over(table: &TableInfo, value: &'static str) -> Sql {
+    let rule = TableRule::default();
+    Expressions {
+        key_columns: &table.key_columns,
+        columns: &table.columns,
+        json_columns: &table.json_columns,
+        rule: &rule,
+    }
+    .record_id_or_null(value)
+}
+
 /// Drops the given audit triggers and then the functions they called.
 pub(crate) fn render_drop(
     audit_schema: &str,
