@@ -165,6 +165,21 @@ fn generate(out: &mut String, shown: &str, stem: &str, template: &Template) {
         }
         let _ = writeln!(out, "}}\nimpl {name}<'_> {{");
     }
+    let mut body = String::new();
+    for piece in &template.pieces {
+        match piece {
+            Piece::Text(text) => body.push_str(text),
+            Piece::Slot(slot) => {
+                body.push_str("{{");
+                body.push_str(&template.placeholders[*slot].name);
+                body.push_str("}}");
+            }
+        }
+    }
+    let _ = writeln!(
+        out,
+        "    /// The body as written, each placeholder as `{{{{name}}}}`: what `render` fills.\n    pub const BODY: &'static str = {body:?};"
+    );
     let _ = writeln!(
         out,
         "    /// Renders the statement, quoting every value by the kind of its placeholder."

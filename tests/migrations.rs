@@ -12,6 +12,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (3, "positional_update_pairing"),
     (4, "audit_role"),
     (5, "log_time_indexes"),
+    (6, "living_schema"),
 ];
 
 fn migrations(from: i32) -> Vec<(i32, String)> {
@@ -419,7 +420,8 @@ async fn a_schema_migrated_before_the_audit_role_keeps_every_write_working_after
     ))
     .await;
     let report = migrate(&db.pool, &settings, &public_rules()).await.unwrap();
-    assert_eq!(report.applied, [(4, "audit_role".to_string())]);
+    // Migration 4 alone: the later ones stay recorded.
+    assert_eq!(report.applied, migrations(4)[..1]);
     db.exec("INSERT INTO orders VALUES (1); UPDATE orders SET id = 2; TRUNCATE orders")
         .await;
     assert_eq!(

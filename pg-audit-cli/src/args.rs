@@ -68,6 +68,24 @@ pub(crate) struct AttachArgs {
     /// Remove every audit trigger.
     #[arg(long, conflicts_with_all = ["exclude", "include"])]
     pub remove: bool,
+    /// Attach new tables and re-attach altered ones automatically, inside their DDL's
+    /// transaction (an event trigger; needs a superuser; turns the DDL trail on too).
+    #[arg(long, conflicts_with = "no_auto")]
+    pub auto: bool,
+    /// Turn the automatic attach off.
+    #[arg(long)]
+    pub no_auto: bool,
+    /// Record DDL on audited tables and on the audit schema as DDL rows (event triggers;
+    /// needs a superuser).
+    #[arg(long, conflicts_with = "no_ddl_trail")]
+    pub ddl_trail: bool,
+    /// Then record the rows that exist in each audited table without a baseline yet, once,
+    /// as SNAPSHOT rows (in batches, resumable; needed for `log --as-of`).
+    #[arg(long, conflicts_with_all = ["dry_run", "remove"])]
+    pub baseline: bool,
+    /// Turn the DDL trail off (and the automatic attach, which needs it).
+    #[arg(long, conflicts_with = "auto")]
+    pub no_ddl_trail: bool,
 }
 
 /// `pg-audit log` filters.
@@ -92,6 +110,11 @@ pub(crate) struct LogArgs {
     /// (2026-01-31T10:00), a date (2026-01-31), or an age such as 30m, 2h, 7d.
     #[arg(long)]
     pub since: Option<String>,
+    /// Instead of changes: the table's rows (with --record, one row) as they were at this
+    /// time, rebuilt from the trail (needs the table's baseline: `attach --baseline`).
+    /// Takes what --since takes; the table is in `public` unless written schema.table.
+    #[arg(long, requires = "table", conflicts_with_all = ["request", "user", "operation", "since"])]
+    pub as_of: Option<String>,
     /// At most this many rows, newest first.
     #[arg(long, default_value_t = 50)]
     pub limit: u32,

@@ -7,6 +7,9 @@ use pg_audit_runtime::{Error, Result, TablePattern, TextTable};
 use sqlx::PgPool;
 
 pub(crate) async fn run(pool: &PgPool, audit_schema: &str, args: LogArgs) -> Result<()> {
+    if let Some(at) = &args.as_of {
+        return as_of(pool, audit_schema, &args, at).await;
+    }
     let filter = filter_of(&args, Utc::now())?;
     let page = query::audit_log(pool, audit_schema, &filter).await?;
     if args.json {
@@ -45,12 +48,56 @@ fn filter_of(args: &LogArgs, now: DateTime<Utc>) -> Result<AuditLogFilter> {
 
 /// The forms [`TimeBound`] reads; an age counts back from `now`.
 fn parse_since(text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>> {
+    parse_time(text, now, "--since")
+}
+
+fn parse_time(text: &str, now: DateTime<Utc>, what: &'static str) -> Result<DateTime<Utc>> {
     text.parse::<TimeBound>()
         .and_then(|bound| bound.resolve(now))
         .map_err(|error| Error::Invalid {
-            what: "--since",
+            what,
             reason: error.to_string(),
         })
+}
+
+/// `log --as-of`: the table's rows at that time, as a table or as JSON lines.
+async fn as_of(pool: &PgPool, audit_schema: &str, args: &LogArgs, at: &str) -> Result<()> {
+    let at = parse_time(at, Utc::now(), "--as-of")?;
+    let pattern = TablePattern::parse(args.table.as_deref().unwrap_or_default())?;
+    let schema = pattern.schema.as_deref().unwrap_or("public");
+    let rows = query::table_as_of(
+        pool,
+        audit_schema,
+        schema,
+        &pattern.name,
+        at,
+        args.record.as_deref(),
+    )
+    .await?;
+    if args.json {
+        for row in &rows {
+            println!("{}", serde_json::to_string(row).unwrap_or_default());
+        }
+        return Ok(());
+    }
+    if rows.is_empty() {
+        println!("no rows in {schema}.{} at {at}", pattern.name);
+        return Ok(());
+    }
+    let mut table = TextTable::new(0);
+    table.row(["record", "row", "since (UTC)"]);
+    for row in &rows {
+        table.row([
+            row.record_id.clone(),
+            row.row_data
+                .as_ref()
+                .map(|data| serde_json::to_string(data).unwrap_or_default())
+                .unwrap_or_default(),
+            row.changed_at.format("%Y-%m-%d %H:%M:%S").to_string(),
+        ]);
+    }
+    print!("{table}");
+    Ok(())
 }
 
 fn render_table(entries: &[AuditLogEntry]) -> String {

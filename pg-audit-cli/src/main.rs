@@ -6,6 +6,7 @@
 mod args;
 mod error;
 mod log;
+mod progress;
 mod run;
 
 use clap::Parser;

@@ -131,6 +131,8 @@ async fn run_attach(pool: &PgPool, settings: &SchemaSettings, args: AttachArgs) 
         } else {
             Some(args.schema)
         },
+        automatic_attach: on_off(args.auto, args.no_auto || args.no_ddl_trail),
+        ddl_trail: on_off(args.ddl_trail, args.no_ddl_trail),
     };
     let plan = attach(pool, &settings, &rules, &options).await?;
     print!("{plan}");
@@ -139,7 +141,29 @@ async fn run_attach(pool: &PgPool, settings: &SchemaSettings, args: AttachArgs) 
         (_, false) => println!("nothing to do"),
         (true, true) => println!("applied"),
     }
+    if args.baseline {
+        crate::progress::run_baseline(pool, &settings, &rules).await?;
+    }
+    if let Some(reason) = &plan.event_triggers_refused {
+        println!("automatic attach and DDL trail unchanged: {reason}");
+    } else if options.automatic_attach.is_some() || options.ddl_trail.is_some() {
+        let word = |on: bool| if on { "on" } else { "off" };
+        println!(
+            "automatic attach {}, DDL trail {}",
+            word(plan.automatic_attach),
+            word(plan.ddl_trail)
+        );
+    }
     Ok(())
+}
+
+/// A pair of `--x` / `--no-x` flags: on, off, or as it is.
+fn on_off(on: bool, off: bool) -> Option<bool> {
+    match (on, off) {
+        (true, _) => Some(true),
+        (_, true) => Some(false),
+        _ => None,
+    }
 }
 
 fn write_files(dir: &Path, files: &[(String, Sql)]) -> CliResult<()> {

@@ -85,10 +85,14 @@ async fn migrate_attach_status_and_sql_work_end_to_end() {
             "0003_positional_update_pairing.up.sql",
             "0004_audit_role.down.sql",
             "0004_audit_role.up.sql",
-            "0005_attach_triggers.up.sql"
+            "0005_log_time_indexes.down.sql",
+            "0005_log_time_indexes.up.sql",
+            "0006_living_schema.down.sql",
+            "0006_living_schema.up.sql",
+            "0007_attach_triggers.up.sql"
         ]
     );
-    let triggers = std::fs::read_to_string(dir.join("0005_attach_triggers.up.sql")).unwrap();
+    let triggers = std::fs::read_to_string(dir.join("0007_attach_triggers.up.sql")).unwrap();
     assert!(triggers.contains("ON \"public\".\"orders\"") && !triggers.contains("\"archive\""));
     std::fs::remove_dir_all(&dir).ok();
 
@@ -133,7 +137,7 @@ async fn two_processes_migrating_at_once_apply_the_migration_once() {
         .fetch_one(&db.pool)
         .await
         .unwrap();
-    assert_eq!(rows, 4);
+    assert_eq!(rows, 5);
 }
 
 #[tokio::test]

@@ -103,6 +103,8 @@ pub struct AuditBuilder {
     tables: Tables,
     settings: Settings,
     shutdown_timeout: Duration,
+    automatic_attach: Option<bool>,
+    ddl_trail: Option<bool>,
 }
 
 impl Audit {
@@ -117,6 +119,8 @@ impl Audit {
             tables: Tables::PUBLIC,
             settings: Settings::default(),
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
+            automatic_attach: None,
+            ddl_trail: None,
         }
     }
 
@@ -213,6 +217,29 @@ impl AuditBuilder {
         self
     }
 
+    /// Turns the automatic attach on (`true`) or off (`false`) at start: tables created or
+    /// altered later are attached inside their DDL's transaction by an event trigger, which
+    /// also records DDL in the trail. Needs a superuser; when the pool's role is not one,
+    /// start logs a warning and carries on without it. Default: left as it is.
+    ///
+    /// ```no_run
+    /// # async fn run(pool: sqlx::PgPool) -> pg_audit_runtime::Result<()> {
+    /// let audit = pg_audit_runtime::Audit::builder(pool).automatic_attach(true).start().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn automatic_attach(mut self, on: bool) -> Self {
+        self.automatic_attach = Some(on);
+        self
+    }
+
+    /// Turns the DDL trail on or off at start: DDL on audited tables and on the audit schema
+    /// recorded as `DDL` rows. Needs a superuser, like [`automatic_attach`](Self::automatic_attach).
+    /// Default: left as it is.
+    pub fn ddl_trail(mut self, on: bool) -> Self {
+        self.ddl_trail = Some(on);
+        self
+    }
+
     /// Applies pending migrations, attaches triggers to the declared tables (so tables
     /// added since the last start are picked up) and starts the API-log writer on the
     /// current tokio runtime.
@@ -220,13 +247,20 @@ impl AuditBuilder {
         self.settings.validate()?;
         let rules = TableRules::from_tables(&self.tables)?.with_settings(&self.settings.schema)?;
         migrate(&self.pool, &self.settings.schema, &rules).await?;
-        attach(
+        let plan = attach(
             &self.pool,
             &self.settings.schema,
             &rules,
-            &AttachOptions::default(),
+            &AttachOptions {
+                automatic_attach: self.automatic_attach,
+                ddl_trail: self.ddl_trail,
+                ..AttachOptions::default()
+            },
         )
         .await?;
+        if let Some(reason) = &plan.event_triggers_refused {
+            tracing::warn!(%reason, "pg-audit: automatic attach and DDL trail left unchanged");
+        }
         let attempt_timeout = self.settings.writer.attempt_timeout;
         let writer_pool = self.writer_pool.unwrap_or_else(|| {
             side_pool(

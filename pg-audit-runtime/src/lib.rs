@@ -17,6 +17,7 @@ pub use schema::attach::{
     attach, attach_sql, ActionKind, ActionReason, AttachOptions, AttachPlan, Exclusion, Staleness,
     TableAction,
 };
+pub use schema::baseline::{baseline, BaselineProgress, BaselineReport, BASELINE_BATCH_ROWS};
 pub use schema::migrate::{migrate, migrate_zero, migration_files, MigrationReport};
 pub use schema::status::{
     registered_rules, status, Finding, StatusReport, TableState, TableStatus,

@@ -25,6 +25,7 @@
 //! ```
 
 mod activity;
+mod as_of;
 mod filter;
 pub(crate) mod json;
 mod rows;
@@ -34,6 +35,7 @@ mod time;
 #[cfg(test)]
 pub(crate) use activity::Count;
 pub(crate) use activity::{api_activity, audit_activity, Activity, Bucket, MAX_COUNTED};
+pub use as_of::{table_as_of, RowAsOf};
 pub use filter::{
     ApiLogFilter, AuditLogFilter, Operation, StatusClass, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE,
 };

@@ -7,6 +7,7 @@ use crate::config::TableRules;
 use crate::error::{Error, Result};
 use crate::names::{display_ident, QualifiedName, TablePattern};
 use crate::schema::catalog::{self, AttachedTrigger, TableInfo};
+use crate::schema::event;
 use crate::schema::lock;
 use crate::schema::registry::{self, DeclaredSettings, ExcludedBy, RegistryEntry};
 use crate::schema::trigger::{self, TableRule};
@@ -37,6 +38,13 @@ pub struct AttachOptions {
     pub include: Vec<TablePattern>,
     /// Limit this run to these schemas (default: the declared schemas).
     pub schemas: Option<Vec<String>>,
+    /// Turn the automatic attach on (`Some(true)`: new and altered tables are attached inside
+    /// their DDL's transaction; it turns the DDL trail on too) or off (`Some(false)`);
+    /// `None` leaves it as it is. Needs a superuser (event triggers).
+    pub automatic_attach: Option<bool>,
+    /// Turn the DDL trail on or off (`None`: as it is): DDL on audited tables and on the
+    /// audit schema recorded as `DDL` rows. Needs a superuser (event triggers).
+    pub ddl_trail: Option<bool>,
 }
 
 /// What attach does with one table.
@@ -221,6 +229,13 @@ pub struct AttachPlan {
     pub actions: Vec<TableAction>,
     /// Whether the plan was applied (false for a dry run).
     pub applied: bool,
+    /// Whether the automatic attach is on after this run.
+    pub automatic_attach: bool,
+    /// Whether the DDL trail is on after this run.
+    pub ddl_trail: bool,
+    /// Why the automatic attach or the DDL trail could not be turned on or off as asked (the
+    /// role may not create event triggers); everything else was applied.
+    pub event_triggers_refused: Option<String>,
 }
 
 impl AttachPlan {
@@ -281,14 +296,76 @@ pub async fn attach(
     let mut tx = crate::sql::begin_pinned(pool).await?;
     lock::acquire(&mut tx, settings).await?;
     catalog::require_migrated(&mut tx, &settings.audit_schema).await?;
-    let work = plan(&mut tx, settings, rules, options).await?;
+    let living = event::available(&mut tx, &settings.audit_schema).await?;
+    let before = if living {
+        event::state(&mut tx, &settings.audit_schema).await?
+    } else {
+        event::EventState::default()
+    };
+    let mut work = plan(&mut tx, settings, rules, options).await?;
+    work.plan.automatic_attach = before.automatic_attach;
+    work.plan.ddl_trail = before.ddl_trail;
     if options.dry_run {
         tx.rollback().await?;
         return Ok(work.plan);
     }
-    let plan = apply(&mut tx, settings, work).await?;
+    let request = event::EventRequest {
+        ddl_trail: options.ddl_trail,
+        automatic_attach: options.automatic_attach,
+    };
+    if !living {
+        let plan = apply(&mut tx, settings, work).await?;
+        tx.commit().await?;
+        return Ok(AttachPlan {
+            event_triggers_refused: (request != event::EventRequest::default()).then(|| {
+                "the audit schema predates migration 6: run `pg-audit migrate` first".to_string()
+            }),
+            ..plan
+        });
+    }
+    event::begin_run(&mut tx, &settings.audit_schema).await?;
+    let mut plan = apply(&mut tx, settings, work).await?;
+    let (after, refused) = event::apply(&mut tx, settings, request).await?;
+    if after.ddl_trail
+        && (plan.has_changes()
+            || after.ddl_trail != before.ddl_trail
+            || after.automatic_attach != before.automatic_attach)
+    {
+        event::record_run(
+            &mut tx,
+            &settings.audit_schema,
+            "pg-audit attach",
+            run_summary(&plan, &after),
+        )
+        .await?;
+    }
+    event::end_run(&mut tx, &settings.audit_schema).await?;
     tx.commit().await?;
+    plan.automatic_attach = after.automatic_attach;
+    plan.ddl_trail = after.ddl_trail;
+    plan.event_triggers_refused = refused;
     Ok(plan)
+}
+
+/// What an attach run records of itself in the DDL trail: each table it changed, and the
+/// state of the event triggers.
+fn run_summary(plan: &AttachPlan, after: &event::EventState) -> serde_json::Value {
+    let changes: Vec<serde_json::Value> = plan
+        .actions
+        .iter()
+        .filter(|a| {
+            matches!(
+                a.kind,
+                ActionKind::Create | ActionKind::Replace | ActionKind::Drop
+            )
+        })
+        .map(|a| serde_json::json!({ "table": a.table.to_string(), "action": a.kind.label() }))
+        .collect();
+    serde_json::json!({
+        "changes": changes,
+        "automatic_attach": after.automatic_attach,
+        "ddl_trail": after.ddl_trail,
+    })
 }
 
 /// A plan with what it takes to carry it out.
@@ -352,6 +429,9 @@ pub(crate) async fn plan(
         plan: AttachPlan {
             actions: Vec::new(),
             applied: false,
+            automatic_attach: false,
+            ddl_trail: false,
+            event_triggers_refused: None,
         },
         sql: Vec::new(),
         registry: Vec::new(),
@@ -493,6 +573,9 @@ pub(crate) async fn apply(
     for table in &work.forget {
         registry::forget(conn, audit_schema, table).await?;
     }
+    if event::available(&mut *conn, audit_schema).await? {
+        event::refresh_functions(&mut *conn, settings).await?;
+    }
     Ok(AttachPlan {
         applied: true,
         ..work.plan
@@ -547,7 +630,7 @@ fn exclusion(
 }
 
 /// The rules one table is attached with, checked against its columns.
-fn table_rule(
+pub(crate) fn table_rule(
     table: &TableInfo,
     rules: &TableRules,
     settings: &SchemaSettings,

@@ -5,6 +5,7 @@
 use crate::config::TableRules;
 use crate::error::{Error, Result};
 use crate::schema::attach::{self, AttachOptions, AttachPlan};
+use crate::schema::event;
 use crate::schema::lock;
 use crate::schema::trigger;
 use crate::settings::SchemaSettings;
@@ -12,8 +13,9 @@ use crate::sql::templates::{
     AppendOnlyGuardBody, DropSchema, Migration0001Down, Migration0001Up, Migration0002Down,
     Migration0002RequestKeyBody, Migration0002Up, Migration0003Down, Migration0003Up,
     Migration0004Down, Migration0004RoleBody, Migration0004Up, Migration0005Down, Migration0005Up,
-    MigrationsApplied, MigrationsBootstrap, MigrationsRecord, MigrationsTeardown,
-    MigrationsUpdateChecksum, PurgeBody, Release01ContextFunctions, SchemaExists, TableExists,
+    Migration0006Down, Migration0006RecordBody, Migration0006Up, MigrationsApplied,
+    MigrationsBootstrap, MigrationsRecord, MigrationsTeardown, MigrationsUpdateChecksum, PurgeBody,
+    Release01ContextFunctions, SchemaExists, TableExists,
 };
 use crate::sql::Sql;
 use crate::sql::SqlQuery;
@@ -57,6 +59,12 @@ const MIGRATIONS: &[Migration] = &[
         name: "log_time_indexes",
         up: migration_0005_up,
         down: migration_0005_down,
+    },
+    Migration {
+        version: 6,
+        name: "living_schema",
+        up: migration_0006_up,
+        down: migration_0006_down,
     },
 ];
 
@@ -135,6 +143,24 @@ fn migration_0005_up(settings: &SchemaSettings) -> Sql {
 fn migration_0005_down(settings: &SchemaSettings) -> Sql {
     Migration0005Down {
         schema: &settings.audit_schema,
+    }
+    .render()
+}
+
+fn migration_0006_up(settings: &SchemaSettings) -> Sql {
+    let schema = settings.audit_schema.as_str();
+    Migration0006Up {
+        schema,
+        role: &settings.writer_role(),
+        record_body: &Migration0006RecordBody { schema }.render(),
+    }
+    .render()
+}
+
+fn migration_0006_down(settings: &SchemaSettings) -> Sql {
+    Migration0006Down {
+        schema: &settings.audit_schema,
+        drop_event_functions: &event::drop_all(settings),
     }
     .render()
 }
@@ -246,6 +272,11 @@ pub async fn migrate(
         attach: None,
         schema_dropped: false,
     };
+    // With the DDL trail on, this run's statements are recorded as the one row below.
+    let living = event::available(&mut tx, schema).await?;
+    if living {
+        event::begin_run(&mut tx, schema).await?;
+    }
     for migration in MIGRATIONS {
         let up = (migration.up)(settings);
         if let Some(done) = applied.iter().find(|a| a.version == migration.version) {
@@ -285,6 +316,23 @@ pub async fn migrate(
         let work = attach::plan(&mut tx, settings, rules, &AttachOptions::default()).await?;
         report.attach = Some(attach::apply(&mut tx, settings, work).await?);
     }
+    if living {
+        if event::state(&mut tx, schema).await?.ddl_trail && !report.applied.is_empty() {
+            let applied: Vec<String> = report
+                .applied
+                .iter()
+                .map(|(version, name)| format!("{version:04}_{name}"))
+                .collect();
+            event::record_run(
+                &mut tx,
+                schema,
+                "pg-audit migrate",
+                serde_json::json!({ "applied": applied }),
+            )
+            .await?;
+        }
+        event::end_run(&mut tx, schema).await?;
+    }
     tx.commit().await?;
     Ok(report)
 }
@@ -315,6 +363,12 @@ pub async fn migrate_zero(pool: &PgPool, settings: &SchemaSettings) -> Result<Mi
         return Ok(report);
     }
     let applied = applied_migrations(&mut tx, schema).await?;
+    if event::available(&mut tx, schema).await? {
+        event::require_removable(&mut tx, schema).await?;
+        // The trail and the automatic attach leave this run alone until migration 6's
+        // reversal drops them.
+        event::begin_run(&mut tx, schema).await?;
+    }
     let present = crate::schema::catalog::load_triggers(&mut tx, schema).await?;
     let functions = crate::schema::catalog::load_functions(&mut tx, schema).await?;
     let drop = trigger::render_drop(schema, &present.iter().collect::<Vec<_>>(), &functions);

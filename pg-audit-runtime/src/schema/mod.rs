@@ -2,7 +2,9 @@
 //! and the status report that says whether what is installed matches what is declared.
 
 pub(crate) mod attach;
+pub(crate) mod baseline;
 pub(crate) mod catalog;
+pub(crate) mod event;
 pub(crate) mod lock;
 pub(crate) mod migrate;
 pub(crate) mod registry;

@@ -129,22 +129,84 @@ pub(crate) async fn forget(
     Ok(())
 }
 
-/// The settings the triggers depend on, as the application last declared them.
+/// The settings the triggers depend on, as the application last declared them, with its
+/// table patterns: the automatic attach applies them to tables that did not exist at attach.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct DeclaredSettings {
     pub schemas: Vec<String>,
     pub track_db_users: bool,
     pub keep_noop_updates: bool,
+    pub exclude: Vec<TablePattern>,
+    pub mask: Vec<(TablePattern, Vec<String>)>,
+    pub ignore: Vec<(TablePattern, Vec<String>)>,
 }
 
 impl DeclaredSettings {
     pub(crate) fn of(settings: &SchemaSettings, rules: &TableRules) -> Self {
+        let mut exclude = rules.exclude.clone();
+        exclude.sort();
+        exclude.dedup();
         DeclaredSettings {
             schemas: rules.schemas.clone(),
             track_db_users: settings.track_db_users,
             keep_noop_updates: settings.keep_noop_updates,
+            exclude,
+            mask: columns_by_pattern(&rules.mask),
+            ignore: columns_by_pattern(&rules.ignore),
         }
     }
+}
+
+/// Column lists merged per pattern, sorted, so equal declarations compare equal.
+fn columns_by_pattern(list: &[(TablePattern, Vec<String>)]) -> Vec<(TablePattern, Vec<String>)> {
+    let mut merged: std::collections::BTreeMap<TablePattern, Vec<String>> = Default::default();
+    for (pattern, columns) in list {
+        merged
+            .entry(pattern.clone())
+            .or_default()
+            .extend(columns.iter().cloned());
+    }
+    merged
+        .into_iter()
+        .map(|(pattern, mut columns)| {
+            columns.sort();
+            columns.dedup();
+            (pattern, columns)
+        })
+        .collect()
+}
+
+/// A pattern as stored in the settings table: `{"schema": …, "name": …}` (schema null for
+/// "any audited schema"), with `"columns"` for masked and ignored columns.
+fn pattern_json(pattern: &TablePattern, columns: Option<&[String]>) -> serde_json::Value {
+    let mut value = serde_json::json!({ "schema": pattern.schema, "name": pattern.name });
+    if let Some(columns) = columns {
+        value["columns"] = serde_json::json!(columns);
+    }
+    value
+}
+
+fn patterns_of(value: Option<&serde_json::Value>) -> Vec<(TablePattern, Vec<String>)> {
+    value
+        .and_then(|v| v.as_array())
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|item| {
+                    let name = item.get("name")?.as_str()?.to_string();
+                    let schema = item
+                        .get("schema")
+                        .and_then(|s| s.as_str())
+                        .map(str::to_string);
+                    let columns = item
+                        .get("columns")
+                        .and_then(|c| serde_json::from_value(c.clone()).ok())
+                        .unwrap_or_default();
+                    Some((TablePattern { schema, name }, columns))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 pub(crate) async fn load_settings(
@@ -172,6 +234,12 @@ pub(crate) async fn load_settings(
         keep_noop_updates: get("keep_noop_updates")
             .and_then(|v| v.as_bool())
             .unwrap_or(false),
+        exclude: patterns_of(get("exclude"))
+            .into_iter()
+            .map(|(pattern, _)| pattern)
+            .collect(),
+        mask: patterns_of(get("mask")),
+        ignore: patterns_of(get("ignore")),
     }))
 }
 
@@ -186,6 +254,36 @@ pub(crate) async fn save_settings(
         (
             "keep_noop_updates",
             serde_json::json!(declared.keep_noop_updates),
+        ),
+        (
+            "exclude",
+            serde_json::Value::Array(
+                declared
+                    .exclude
+                    .iter()
+                    .map(|p| pattern_json(p, None))
+                    .collect(),
+            ),
+        ),
+        (
+            "mask",
+            serde_json::Value::Array(
+                declared
+                    .mask
+                    .iter()
+                    .map(|(p, c)| pattern_json(p, Some(c)))
+                    .collect(),
+            ),
+        ),
+        (
+            "ignore",
+            serde_json::Value::Array(
+                declared
+                    .ignore
+                    .iter()
+                    .map(|(p, c)| pattern_json(p, Some(c)))
+                    .collect(),
+            ),
         ),
     ];
     for (name, value) in values {
@@ -203,7 +301,8 @@ pub(crate) async fn save_settings(
 }
 
 /// The rules and settings recorded by the application's last attach, for the `pg-audit`
-/// command: what it re-applies when run without the application.
+/// command: what it re-applies when run without the application. Each table's registry
+/// entry, and the patterns the application declared (which also cover tables created since).
 pub(crate) fn rules_from_registry(
     entries: &[RegistryEntry],
     declared: &DeclaredSettings,
@@ -218,16 +317,19 @@ pub(crate) fn rules_from_registry(
             .iter()
             .filter(|e| e.excluded && e.excluded_by == Some(ExcludedBy::Declaration))
             .map(pattern)
+            .chain(declared.exclude.iter().cloned())
             .collect(),
         mask: entries
             .iter()
             .filter(|e| !e.masked_columns.is_empty())
             .map(|e| (pattern(e), e.masked_columns.clone()))
+            .chain(declared.mask.iter().cloned())
             .collect(),
         ignore: entries
             .iter()
             .filter(|e| !e.ignored_columns.is_empty())
             .map(|e| (pattern(e), e.ignored_columns.clone()))
+            .chain(declared.ignore.iter().cloned())
             .collect(),
     }
 }

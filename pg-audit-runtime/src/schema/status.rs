@@ -4,6 +4,7 @@ use crate::config::TableRules;
 use crate::error::Result;
 use crate::names::QualifiedName;
 use crate::schema::attach::{self, ActionKind, ActionReason, AttachOptions};
+use crate::schema::event;
 use crate::schema::registry;
 use crate::settings::SchemaSettings;
 use crate::sql::templates::CatalogIntegrity;
@@ -67,6 +68,14 @@ pub struct StatusReport {
     /// privileges of the audit functions and tables, registered tables that are gone,
     /// leftover bookkeeping rows.
     pub findings: Vec<Finding>,
+    /// Whether the automatic attach is on: new and altered tables are attached inside their
+    /// DDL's transaction (`pg-audit attach --auto`).
+    pub automatic_attach: bool,
+    /// Whether the DDL trail is on: DDL on audited tables and on the audit schema is
+    /// recorded as `DDL` rows (`pg-audit attach --ddl-trail`, or `--auto`).
+    pub ddl_trail: bool,
+    /// What the trail cannot record while it is off (empty when it is on).
+    pub ddl_not_recorded: Vec<String>,
 }
 
 impl StatusReport {
@@ -100,6 +109,29 @@ impl fmt::Display for StatusReport {
                 finding.problem.clone(),
             ]);
         }
+        let on_off = |on: bool| if on { "on" } else { "off" };
+        table.row([
+            on_off(self.automatic_attach).to_string(),
+            "automatic attach".to_string(),
+            if self.automatic_attach {
+                "new and altered tables are attached inside their DDL's transaction".to_string()
+            } else {
+                "new tables stay unaudited until `pg-audit attach` (`attach --auto` turns it on)"
+                    .to_string()
+            },
+        ]);
+        table.row([
+            on_off(self.ddl_trail).to_string(),
+            "DDL trail".to_string(),
+            if self.ddl_trail {
+                "DDL on audited tables and on the audit schema is recorded as DDL rows".to_string()
+            } else {
+                format!(
+                    "not recorded: {} (`attach --ddl-trail` turns it on)",
+                    self.ddl_not_recorded.join(", ")
+                )
+            },
+        ]);
         table.fmt(f)
     }
 }
@@ -161,7 +193,19 @@ pub async fn status(pool: &PgPool, settings: &SchemaSettings) -> Result<StatusRe
     .bind(settings.writer_role())
     .fetch_all(&mut *tx)
     .await?;
+    let events = if event::available(&mut tx, &settings.audit_schema).await? {
+        event::state(&mut tx, &settings.audit_schema).await?
+    } else {
+        event::EventState::default()
+    };
     tx.rollback().await?;
+    let mut findings = findings;
+    findings.extend(events.not_enabled_always.iter().map(|(name, enabled)| Finding {
+        object: name.clone(),
+        problem: format!(
+            "event trigger not ENABLE ALWAYS (evtenabled {enabled}): run `pg-audit attach` as a superuser"
+        ),
+    }));
     let tables = work
         .plan
         .actions
@@ -188,5 +232,18 @@ pub async fn status(pool: &PgPool, settings: &SchemaSettings) -> Result<StatusRe
             }
         })
         .collect();
-    Ok(StatusReport { tables, findings })
+    Ok(StatusReport {
+        tables,
+        findings,
+        automatic_attach: events.automatic_attach,
+        ddl_trail: events.ddl_trail,
+        ddl_not_recorded: if events.ddl_trail {
+            Vec::new()
+        } else {
+            event::NOT_RECORDED_WITHOUT_TRAIL
+                .iter()
+                .map(|s| s.to_string())
+                .collect()
+        },
+    })
 }

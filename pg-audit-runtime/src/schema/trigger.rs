@@ -147,6 +147,34 @@ pub(crate) fn render_table(
     }
 }
 
+/// The masked row and the record id over `r.j` (a row as jsonb), exactly as the triggers
+/// record them: for the SNAPSHOT rows of a baseline.
+pub(crate) fn row_expressions(table: &TableInfo, rule: &TableRule) -> (Sql, Sql) {
+    let expressions = Expressions {
+        key_columns: &table.key_columns,
+        columns: &table.columns,
+        json_columns: &table.json_columns,
+        rule,
+    };
+    (
+        expressions.masked("r.j"),
+        expressions.record_id_or_null("r.j"),
+    )
+}
+
+/// The record id over `value` (a row as jsonb), as the triggers compute it; NULL for a table
+/// without a key.
+pub(crate) fn record_id_over(table: &TableInfo, value: &'static str) -> Sql {
+    let rule = TableRule::default();
+    Expressions {
+        key_columns: &table.key_columns,
+        columns: &table.columns,
+        json_columns: &table.json_columns,
+        rule: &rule,
+    }
+    .record_id_or_null(value)
+}
+
 /// Drops the given audit triggers and then the functions they called.
 pub(crate) fn render_drop(
     audit_schema: &str,
