@@ -28,6 +28,7 @@ mod activity;
 mod as_of;
 mod filter;
 pub(crate) mod json;
+mod read;
 mod rows;
 mod search;
 mod time;
@@ -46,12 +47,9 @@ pub use time::{TimeBound, TimeBoundError};
 
 use crate::error::{Error, Result};
 use crate::names::check_identifier;
-use crate::sql::templates::{QueryApiLog, QueryAuditLog};
 use crate::sql::Sql;
-use crate::sql::SqlQuery;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sqlx::postgres::PgExecutor;
 use sqlx::{Acquire, Postgres};
 use uuid::Uuid;
 
@@ -172,61 +170,7 @@ pub async fn audit_log<'e>(
     filter: &AuditLogFilter,
 ) -> Result<Page<AuditLogEntry>> {
     check_audit_read(audit_schema, filter)?;
-    let cursor = Cursor::new(
-        [filter.before_id, filter.after_id],
-        filter.limit,
-        [filter.since, filter.until],
-    );
-    let mut tx = crate::sql::begin_pinned_read(conn).await?;
-    let rows = read_audit_rows(
-        &mut *tx,
-        audit_schema,
-        filter,
-        [filter.before_id, filter.after_id],
-        &cursor.order_by(Utc::now()),
-        None,
-        cursor.fetch_limit(),
-    )
-    .await?;
-    tx.rollback().await?;
-    Ok(cursor.into_page(rows, |row| row.id))
-}
-
-/// Reads at most `limit` rows of the data audit log matching the filter's conditions and
-/// window, with ids in the range `[below, above]` (exclusive bounds, `None` for none)
-/// instead of the filter's cursors, in the order `order_by` gives; only the rows with the
-/// ids in `selected`, when given.
-async fn read_audit_rows<'e>(
-    executor: impl PgExecutor<'e>,
-    audit_schema: &str,
-    filter: &AuditLogFilter,
-    [below, above]: [Option<i64>; 2],
-    order_by: &Sql,
-    selected: Option<&[i64]>,
-    limit: i64,
-) -> Result<Vec<AuditLogEntry>> {
-    let rows = QueryAuditLog {
-        audit_schema,
-        record_key: &record_key_parameter(),
-        order_by,
-        selected: &only_selected(selected),
-    }
-    .render()
-    .query_as::<AuditLogEntry>()
-    // Unnamed: planned with the actual values each time, so the unused filters fold away
-    // and the matching index is used (a cached generic plan would scan).
-    .persistent(false);
-    let rows = bind_audit_filter(rows, filter, filter.since, filter.until)
-        .bind(below)
-        .bind(above)
-        .bind(limit);
-    let rows = match selected {
-        Some(ids) => rows.bind(ids.to_vec()),
-        None => rows,
-    };
-    rows.fetch_all(executor)
-        .await
-        .map_err(|e| table_error(e, audit_schema))
+    read::page(conn, audit_schema, filter).await
 }
 
 /// Reads one page of the API request log (`<audit_schema>.pg_api_audit_log`), newest first.
@@ -245,63 +189,7 @@ pub async fn api_log<'e>(
     filter: &ApiLogFilter,
 ) -> Result<Page<ApiLogEntry>> {
     check_api_read(audit_schema, filter)?;
-    let cursor = Cursor::new(
-        [filter.before_id, filter.after_id],
-        filter.limit,
-        [filter.since, filter.until],
-    );
-    let mut tx = crate::sql::begin_pinned_read(conn).await?;
-    let rows = read_api_rows(
-        &mut *tx,
-        audit_schema,
-        filter,
-        [filter.before_id, filter.after_id],
-        &cursor.order_by(Utc::now()),
-        None,
-        cursor.fetch_limit(),
-    )
-    .await?;
-    tx.rollback().await?;
-    Ok(cursor.into_page(rows, |row| row.id))
-}
-
-/// Reads at most `limit` requests of the API log, as [`read_audit_rows`] reads the data log.
-async fn read_api_rows<'e>(
-    executor: impl PgExecutor<'e>,
-    audit_schema: &str,
-    filter: &ApiLogFilter,
-    [below, above]: [Option<i64>; 2],
-    order_by: &Sql,
-    selected: Option<&[i64]>,
-    limit: i64,
-) -> Result<Vec<ApiLogEntry>> {
-    let rows = QueryApiLog {
-        audit_schema,
-        order_by,
-        selected: &only_selected(selected),
-    }
-    .render()
-    .query_as::<ApiLogEntry>()
-    .persistent(false);
-    let rows = bind_api_filter(rows, filter, filter.since, filter.until)
-        .bind(below)
-        .bind(above)
-        .bind(limit);
-    let rows = match selected {
-        Some(ids) => rows.bind(ids.to_vec()),
-        None => rows,
-    };
-    rows.fetch_all(executor)
-        .await
-        .map_err(|e| table_error(e, audit_schema))
-}
-
-/// The condition of the read statements that keeps only the rows an index selected ($13).
-fn only_selected(selected: Option<&[i64]>) -> Sql {
-    Sql::fixed(match selected {
-        Some(_) => "id = ANY($13)",
-        None => "TRUE",
-    })
+    read::page(conn, audit_schema, filter).await
 }
 
 /// The API request with this request id (the newest, should a client have reused the id),

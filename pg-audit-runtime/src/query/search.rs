@@ -17,13 +17,12 @@
 //!    When it ends before the page is full and before the log (or the window) does, the
 //!    page says where it stopped ([`Search::stopped`]) and its cursor continues from there.
 
+use super::read::LogFilter;
 use super::rows::Timestamp;
-use super::{check_api_read, check_audit_read, read_api_rows, read_audit_rows};
-use super::{table_error, ApiLogEntry, ApiLogFilter, AuditLogEntry, AuditLogFilter, Cursor, Page};
+use super::{check_api_read, check_audit_read, table_error};
+use super::{ApiLogEntry, ApiLogFilter, AuditLogEntry, AuditLogFilter, Page};
 use crate::error::Result;
-use crate::sql::templates::{
-    SearchEdge, SearchSelectedApiLog, SearchSelectedAuditLog, SearchWindow,
-};
+use crate::sql::templates::{SearchEdge, SearchWindow};
 use crate::sql::{Sql, SqlQuery};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -103,41 +102,12 @@ pub async fn search_audit_log<'e>(
     budget: SearchBudget,
 ) -> Result<Search<AuditLogEntry>> {
     check_audit_read(audit_schema, filter)?;
-    let mut tx = crate::sql::begin_pinned_read(conn).await?;
-    let indexed = filter.request_id.is_some()
-        || filter.user.is_some()
-        || (filter.schema.is_some() && filter.table.is_some());
-    let selected = if indexed {
-        let ids = SearchSelectedAuditLog {
-            audit_schema,
-            record_key: &super::record_key_parameter(),
-        }
-        .render()
-        .query_scalar()
-        .persistent(false)
-        .bind(filter.schema.clone())
-        .bind(filter.table.clone())
-        .bind(filter.record_id.clone())
-        .bind(filter.request_id)
-        .bind(filter.user.clone())
-        .bind(filter.before_id)
-        .bind(filter.after_id)
-        .bind(budget.selected.max(1))
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(|e| table_error(e, audit_schema))?;
-        fewer_than(ids, budget.selected)
-    } else {
-        None
-    };
-    let found = search(&mut tx, audit_schema, filter, budget, selected).await?;
-    tx.rollback().await?;
-    Ok(found)
+    search(conn, audit_schema, filter, budget).await
 }
 
 /// Reads one page of the API log like [`api_log`](super::api_log), reading at most what
-/// `budget` allows, as [`search_audit_log`] does and in one pinned read as
-/// [`search_audit_log`].
+/// `budget` allows, as [`search_audit_log`] reads the data log (the indexed conditions here:
+/// path, status, request).
 ///
 /// ```no_run
 /// # async fn demo(pool: sqlx::PgPool) -> pg_audit_runtime::Result<()> {
@@ -154,34 +124,7 @@ pub async fn search_api_log<'e>(
     budget: SearchBudget,
 ) -> Result<Search<ApiLogEntry>> {
     check_api_read(audit_schema, filter)?;
-    let mut tx = crate::sql::begin_pinned_read(conn).await?;
-    let indexed = filter.path.is_some()
-        || filter.request_id.is_some()
-        || filter.status_range() != (None, None);
-    let selected = if indexed {
-        let (status_low, status_high) = filter.status_range();
-        let ids = SearchSelectedApiLog { audit_schema }
-            .render()
-            .query_scalar()
-            .persistent(false)
-            .bind(filter.path.clone())
-            .bind(filter.method.as_deref().map(str::to_ascii_uppercase))
-            .bind(status_low)
-            .bind(status_high)
-            .bind(filter.request_id)
-            .bind(filter.before_id)
-            .bind(filter.after_id)
-            .bind(budget.selected.max(1))
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(|e| table_error(e, audit_schema))?;
-        fewer_than(ids, budget.selected)
-    } else {
-        None
-    };
-    let found = search(&mut tx, audit_schema, filter, budget, selected).await?;
-    tx.rollback().await?;
-    Ok(found)
+    search(conn, audit_schema, filter, budget).await
 }
 
 /// The ids an index selected, when they are all of them (fewer than the budget).
@@ -189,92 +132,26 @@ fn fewer_than(ids: Vec<i64>, budget: i64) -> Option<Vec<i64>> {
     (i64::try_from(ids.len()).unwrap_or(i64::MAX) < budget.max(1)).then_some(ids)
 }
 
-/// What the search needs of a filter of either log: the log's table and time column, as the
-/// templates name them, its cursor, and the read of its rows.
-trait Searchable {
-    type Entry;
-    const TABLE: &'static str;
-    const TIME: &'static str;
-
-    fn cursor(&self) -> Cursor;
-
-    fn id(entry: &Self::Entry) -> i64;
-
-    /// The rows matching the filter with ids in `range` (exclusive bounds below and above,
-    /// `None` for none) instead of its cursors, in `order_by`, only those of `selected`.
-    async fn read(
-        &self,
-        conn: &mut PgConnection,
-        audit_schema: &str,
-        range: [Option<i64>; 2],
-        order_by: &Sql,
-        selected: Option<&[i64]>,
-    ) -> Result<Vec<Self::Entry>>;
+/// The search of either log, in one pinned read of `conn`.
+async fn search<'e, F: LogFilter>(
+    conn: impl Acquire<'e, Database = Postgres>,
+    audit_schema: &str,
+    filter: &F,
+    budget: SearchBudget,
+) -> Result<Search<F::Entry>> {
+    let mut tx = crate::sql::begin_pinned_read(conn).await?;
+    let selected = filter
+        .indexed_ids(&mut tx, audit_schema, budget.selected.max(1))
+        .await?
+        .and_then(|ids| fewer_than(ids, budget.selected));
+    let found = search_within(&mut tx, audit_schema, filter, budget, selected).await?;
+    tx.rollback().await?;
+    Ok(found)
 }
 
-impl Searchable for AuditLogFilter {
-    type Entry = AuditLogEntry;
-    const TABLE: &'static str = "pg_audit_log";
-    const TIME: &'static str = "updated_at";
-
-    fn cursor(&self) -> Cursor {
-        Cursor::new(
-            [self.before_id, self.after_id],
-            self.limit,
-            [self.since, self.until],
-        )
-    }
-
-    fn id(entry: &AuditLogEntry) -> i64 {
-        entry.id
-    }
-
-    async fn read(
-        &self,
-        conn: &mut PgConnection,
-        audit_schema: &str,
-        range: [Option<i64>; 2],
-        order_by: &Sql,
-        selected: Option<&[i64]>,
-    ) -> Result<Vec<AuditLogEntry>> {
-        let limit = self.cursor().fetch_limit();
-        read_audit_rows(conn, audit_schema, self, range, order_by, selected, limit).await
-    }
-}
-
-impl Searchable for ApiLogFilter {
-    type Entry = ApiLogEntry;
-    const TABLE: &'static str = "pg_api_audit_log";
-    const TIME: &'static str = "created_at";
-
-    fn cursor(&self) -> Cursor {
-        Cursor::new(
-            [self.before_id, self.after_id],
-            self.limit,
-            [self.since, self.until],
-        )
-    }
-
-    fn id(entry: &ApiLogEntry) -> i64 {
-        entry.id
-    }
-
-    async fn read(
-        &self,
-        conn: &mut PgConnection,
-        audit_schema: &str,
-        range: [Option<i64>; 2],
-        order_by: &Sql,
-        selected: Option<&[i64]>,
-    ) -> Result<Vec<ApiLogEntry>> {
-        let limit = self.cursor().fetch_limit();
-        read_api_rows(conn, audit_schema, self, range, order_by, selected, limit).await
-    }
-}
-
-/// The search of either log, on a connection whose search_path is pinned; `selected` holds
-/// the ids an index selected, when they are all of them.
-async fn search<F: Searchable>(
+/// The search on a connection whose search_path is pinned; `selected` holds the ids an index
+/// selected, when they are all of them.
+async fn search_within<F: LogFilter>(
     conn: &mut PgConnection,
     audit_schema: &str,
     filter: &F,
