@@ -6,8 +6,11 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) {{role_name}}) THEN
         BEGIN
             EXECUTE pg_catalog.format('CREATE ROLE %I NOLOGIN NOINHERIT', {{role_name}});
-        EXCEPTION WHEN duplicate_object THEN
-            NULL; -- created meanwhile by a migrate run in another database
+        -- Created meanwhile by a migrate run in another database: the catalog's unique index
+        -- reports a concurrent creation as unique_violation, a committed one as
+        -- duplicate_object.
+        EXCEPTION WHEN duplicate_object OR unique_violation THEN
+            NULL;
         WHEN insufficient_privilege THEN
             RAISE EXCEPTION 'pg-audit: the audit role % does not exist and % may not create it', {{role_name}}, current_user
                 USING HINT = pg_catalog.format('Grant %I CREATEROLE, or have an administrator run: CREATE ROLE %I NOLOGIN NOINHERIT; GRANT %I TO %I;',
