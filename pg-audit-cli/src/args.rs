@@ -48,6 +48,105 @@ pub(crate) enum Command {
     },
     /// Query the audit log, newest first.
     Log(LogArgs),
+    /// Make both logs' partitions ahead and, with --retain, drop the partitions whose rows
+    /// are all older than the retention (for cron; the Audit handle does it in the
+    /// background). Each run that changes something is recorded in the log.
+    Maintain(MaintainArgs),
+}
+
+/// `pg-audit maintain` flags.
+#[derive(Debug, Args)]
+pub(crate) struct MaintainArgs {
+    /// Drop the partitions whose rows are all older than this: a number and a unit,
+    /// d (days), w (weeks) or h (hours), e.g. 400d.
+    #[arg(long, value_parser = parse_period)]
+    pub retain: Option<std::time::Duration>,
+    /// Months ahead to make partitions for (0 to 36).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(0..=36))]
+    pub ahead: u32,
+    /// The longest an audited write may wait for a partition's drop, and maintenance for a
+    /// lock: a number and a unit, ms, s or m (default 1s).
+    #[arg(long, default_value = "1s", value_parser = parse_wait)]
+    pub lock_timeout: std::time::Duration,
+    /// List the partitions afterwards.
+    #[arg(long)]
+    pub list: bool,
+    /// Print JSON instead of lines.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// A retention period: `400d`, `8w`, `36h`.
+pub(crate) fn parse_period(text: &str) -> Result<std::time::Duration, String> {
+    parse_amount(
+        text,
+        &[("d", 86_400_000), ("w", 7 * 86_400_000), ("h", 3_600_000)],
+    )
+}
+
+/// A lock wait: `500ms`, `2s`, `1m`.
+pub(crate) fn parse_wait(text: &str) -> Result<std::time::Duration, String> {
+    parse_amount(text, &[("ms", 1), ("s", 1_000), ("m", 60_000)])
+}
+
+fn parse_amount(text: &str, units: &[(&str, u64)]) -> Result<std::time::Duration, String> {
+    let known = || {
+        units
+            .iter()
+            .map(|(unit, _)| *unit)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let split = text.find(|c: char| !c.is_ascii_digit()).ok_or_else(|| {
+        format!(
+            "{text:?} has no unit; write a number and one of {}",
+            known()
+        )
+    })?;
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} does not start with a whole number"))?;
+    let millis = units
+        .iter()
+        .find(|(name, _)| *name == unit)
+        .map(|(_, millis)| *millis)
+        .ok_or_else(|| format!("unknown unit {unit:?} in {text:?}; use one of {}", known()))?;
+    if number == 0 {
+        return Err(format!("{text:?} is no time at all"));
+    }
+    number
+        .checked_mul(millis)
+        .map(std::time::Duration::from_millis)
+        .ok_or_else(|| format!("{text:?} is too long"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn periods_and_waits_take_a_number_and_a_unit() {
+        assert_eq!(parse_period("400d"), Ok(Duration::from_secs(400 * 86_400)));
+        assert_eq!(parse_period("2w"), Ok(Duration::from_secs(14 * 86_400)));
+        assert_eq!(parse_wait("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_wait("2s"), Ok(Duration::from_secs(2)));
+        for bad in [
+            "",
+            "400",
+            "d",
+            "-3d",
+            "3x",
+            "0d",
+            "1.5d",
+            "99999999999999999999d",
+            "3 d",
+        ] {
+            assert!(parse_period(bad).is_err(), "{bad:?} was taken");
+        }
+        assert!(parse_wait("3d").is_err());
+    }
 }
 
 /// `pg-audit attach` flags (django-pg-audit's, plus --include and --schema).

@@ -1,10 +1,11 @@
 //! Carries out one command.
 
-use crate::args::{AttachArgs, Cli, Command};
+use crate::args::{AttachArgs, Cli, Command, MaintainArgs};
 use crate::error::{CliError, CliResult};
 use pg_audit_runtime::{
-    attach, attach_sql, connect_pinned, migrate, migrate_zero, migration_files, registered_rules,
-    status, AttachOptions, Error, Result, SchemaSettings, Sql, TablePattern, TableRules, Tables,
+    attach, attach_sql, connect_pinned, maintain, migrate, migrate_zero, migration_files,
+    partition_table, partitions, registered_rules, status, AttachOptions, Error, Result,
+    SchemaSettings, Sql, TablePattern, TableRules, Tables,
 };
 use sqlx::PgPool;
 use std::path::Path;
@@ -71,6 +72,7 @@ pub(crate) async fn run(cli: Cli) -> CliResult<()> {
             }
         }
         Command::Log(args) => crate::log::run(&pool, &settings.audit_schema, args).await?,
+        Command::Maintain(args) => run_maintain(&pool, &settings, args).await?,
         Command::Sql { out } => {
             let (rules, settings) = rules_for(&pool, &settings).await?;
             let mut files = migration_files(&settings)?;
@@ -94,6 +96,37 @@ pub(crate) async fn run(cli: Cli) -> CliResult<()> {
                 }
             }
         }
+    }
+    Ok(())
+}
+
+async fn run_maintain(pool: &PgPool, settings: &SchemaSettings, args: MaintainArgs) -> Result<()> {
+    let settings = SchemaSettings {
+        partitions_ahead: args.ahead,
+        retention: args.retain,
+        lock_timeout: args.lock_timeout,
+        ..settings.clone()
+    };
+    let report = maintain(pool, &settings).await?;
+    let listed = if args.list {
+        Some(partitions(pool, &settings).await?)
+    } else {
+        None
+    };
+    if args.json {
+        let mut out = serde_json::to_value(&report).unwrap_or_default();
+        if let (Some(list), Some(object)) = (&listed, out.as_object_mut()) {
+            object.insert(
+                "partitions".into(),
+                serde_json::to_value(list).unwrap_or_default(),
+            );
+        }
+        println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+        return Ok(());
+    }
+    print!("{report}");
+    if let Some(list) = listed {
+        print!("{}", partition_table(&list));
     }
     Ok(())
 }

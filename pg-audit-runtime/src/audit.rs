@@ -6,8 +6,9 @@ use crate::config::{TableRules, Tables};
 use crate::error::Result;
 use crate::layer::{AuditLayer, LayerConfig};
 use crate::schema::attach::{attach, AttachOptions};
+use crate::schema::maintain::maintain;
 use crate::schema::migrate::migrate;
-use crate::settings::Settings;
+use crate::settings::{SchemaSettings, Settings};
 use crate::writer::{Writer, WriterConfig, WriterStats};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
@@ -16,6 +17,11 @@ use std::time::Duration;
 
 /// How long [`Audit::shutdown`] waits for an unreachable database by default.
 pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How often the [`Audit`] handle runs the logs' maintenance by default (partitions made
+/// ahead, retention): hourly, so a month's partition exists long before it is needed and a
+/// retention run is never more than an hour late.
+pub const DEFAULT_MAINTENANCE_INTERVAL: Duration = Duration::from_secs(3600);
 
 /// pg-audit in a running application. Cloning is cheap (it is shared).
 ///
@@ -44,10 +50,12 @@ struct AuditInner {
     writer: Mutex<Option<Writer>>,
     final_stats: Mutex<Option<WriterStats>>,
     shutdown_timeout: Duration,
+    maintenance: tokio::task::JoinHandle<()>,
 }
 
 impl Drop for AuditInner {
     fn drop(&mut self) {
+        self.maintenance.abort();
         let writer = self
             .writer
             .get_mut()
@@ -105,6 +113,7 @@ pub struct AuditBuilder {
     shutdown_timeout: Duration,
     automatic_attach: Option<bool>,
     ddl_trail: Option<bool>,
+    maintenance_interval: Duration,
 }
 
 impl Audit {
@@ -121,6 +130,7 @@ impl Audit {
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
             automatic_attach: None,
             ddl_trail: None,
+            maintenance_interval: DEFAULT_MAINTENANCE_INTERVAL,
         }
     }
 
@@ -158,7 +168,7 @@ impl Audit {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .take();
-        match writer {
+        let stats = match writer {
             Some(writer) => {
                 let stats = writer.shutdown(self.inner.shutdown_timeout).await;
                 *self
@@ -169,7 +179,9 @@ impl Audit {
                 stats
             }
             None => self.stats(),
-        }
+        };
+        self.inner.maintenance.abort();
+        stats
     }
 
     /// The pool given to [`Audit::builder`].
@@ -240,9 +252,18 @@ impl AuditBuilder {
         self
     }
 
+    /// How often the logs' maintenance runs in the background (partitions made
+    /// [`SchemaSettings::partitions_ahead`](crate::SchemaSettings::partitions_ahead) months
+    /// ahead, partitions older than [`SchemaSettings::retention`](crate::SchemaSettings::retention)
+    /// dropped); default hourly, the first run at start.
+    pub fn maintenance_interval(mut self, interval: Duration) -> Self {
+        self.maintenance_interval = interval.max(Duration::from_secs(1));
+        self
+    }
+
     /// Applies pending migrations, attaches triggers to the declared tables (so tables
-    /// added since the last start are picked up) and starts the API-log writer on the
-    /// current tokio runtime.
+    /// added since the last start are picked up), starts the API-log writer and the logs'
+    /// maintenance on the current tokio runtime.
     pub async fn start(self) -> Result<Audit> {
         self.settings.validate()?;
         let rules = TableRules::from_tables(&self.tables)?.with_settings(&self.settings.schema)?;
@@ -291,6 +312,11 @@ impl AuditBuilder {
             &self.settings.layer,
             writer.handle.clone(),
         ));
+        let maintenance = tokio::spawn(run_maintenance(
+            self.pool.clone(),
+            self.settings.schema.clone(),
+            self.maintenance_interval,
+        ));
         Ok(Audit {
             inner: Arc::new(AuditInner {
                 pool: self.pool,
@@ -300,7 +326,34 @@ impl AuditBuilder {
                 writer: Mutex::new(Some(writer)),
                 final_stats: Mutex::new(None),
                 shutdown_timeout: self.shutdown_timeout,
+                maintenance,
             }),
         })
+    }
+}
+
+/// The background maintenance: a run at start, then one every `interval`. A failed run (a
+/// role that may not drop partitions, the database away) is reported through `tracing` and
+/// tried again at the next tick; it never stops the application.
+async fn run_maintenance(pool: PgPool, settings: SchemaSettings, interval: Duration) {
+    let mut ticks = tokio::time::interval(interval);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        match maintain(&pool, &settings).await {
+            Ok(report)
+                if report.partitions_created.is_empty() && report.partitions_dropped.is_empty() => {
+            }
+            Ok(report) => tracing::info!(
+                created = ?report.partitions_created,
+                dropped = ?report.partitions_dropped,
+                audit_rows_removed = report.audit_rows_removed,
+                api_rows_removed = report.api_rows_removed,
+                "pg-audit: log maintenance"
+            ),
+            Err(error) => {
+                tracing::warn!(%error, "pg-audit: log maintenance failed; it runs again at the next interval")
+            }
+        }
     }
 }

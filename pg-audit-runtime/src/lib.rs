@@ -18,6 +18,9 @@ pub use schema::attach::{
     TableAction,
 };
 pub use schema::baseline::{baseline, BaselineProgress, BaselineReport, BASELINE_BATCH_ROWS};
+pub use schema::maintain::{
+    maintain, partition_table, partitions, LogPartition, MaintainReport, MAX_PARTITIONS_AHEAD,
+};
 pub use schema::migrate::{migrate, migrate_zero, migration_files, MigrationReport};
 pub use schema::status::{
     registered_rules, status, Finding, StatusReport, TableState, TableStatus,
@@ -30,7 +33,7 @@ mod context;
 pub mod layer;
 mod shutdown;
 mod writer;
-pub use audit::{Audit, AuditBuilder, DEFAULT_SHUTDOWN_TIMEOUT};
+pub use audit::{Audit, AuditBuilder, DEFAULT_MAINTENANCE_INTERVAL, DEFAULT_SHUTDOWN_TIMEOUT};
 pub use context::{
     begin, current, scope, AuditContext, Begin, MAX_CONTEXT_TEXT, MAX_EXTRA_CONTEXT,
 };

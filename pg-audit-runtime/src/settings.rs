@@ -66,8 +66,16 @@ pub struct SchemaSettings {
     pub track_db_users: bool,
     /// Keep an audit row for an UPDATE that changed nothing (or only ignored columns).
     pub keep_noop_updates: bool,
-    /// How long `attach` and `migrate` wait for a table lock before giving up.
+    /// How long `attach`, `migrate` and maintenance wait for a table lock before giving
+    /// up; also the longest an audited write waits for a retention drop.
     pub lock_timeout: Duration,
+    /// How many months ahead both logs' partitions are made (by migrate, the
+    /// [`Audit`](crate::Audit) handle's maintenance and `pg-audit maintain`), at most 36.
+    pub partitions_ahead: u32,
+    /// Retention: partitions whose rows are all older than this are dropped by maintenance
+    /// (`None`: keep everything). Rows older than it in a partition that also holds newer
+    /// ones stay until the whole partition is old enough; `pg_audit_purge` removes those.
+    pub retention: Option<Duration>,
 }
 
 impl SchemaSettings {
@@ -103,6 +111,8 @@ impl Default for SchemaSettings {
             track_db_users: true,
             keep_noop_updates: false,
             lock_timeout: Duration::from_secs(5),
+            partitions_ahead: 3,
+            retention: None,
         }
     }
 }

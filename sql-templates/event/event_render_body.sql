@@ -23,6 +23,8 @@
 -- @literal t_json_column_changed expr_json_column_changed.sql's body
 -- @literal t_changed_fields expr_changed_fields.sql's body
 -- @literal t_column_changed expr_column_changed.sql's body
+-- @literal t_column_unchanged expr_column_unchanged.sql's body
+-- @literal t_new_values expr_new_values.sql's body
 -- @literal t_not_ignored expr_not_ignored.sql's body
 -- @literal t_statement_triggers create_statement_triggers.sql's body
 -- @literal t_truncate_trigger create_truncate_trigger.sql's body
@@ -42,6 +44,7 @@ DECLARE
     key_of jsonb := '{}';
     parts text[];
     changed text;
+    new_values text;
     ignored_filter text := '';
     keep text := CASE WHEN keep_noop THEN 'true' ELSE 'false' END;
     recorded text := {{t_recorded_table}};
@@ -148,18 +151,27 @@ BEGIN
         row_text := 'NULL::json';
     END IF;
 
+    -- Expressions::new_values over x.oj and x.nj.
+    new_values := {{schema}}.pg_audit_fill({{t_new_values}}, ARRAY['new_data', 'unchanged'],
+        ARRAY[masked_of ->> 'x.nj', COALESCE((
+            SELECT pg_catalog.string_agg({{schema}}.pg_audit_fill({{t_column_unchanged}},
+                ARRAY['old_value', 'new_value', 'column'],
+                ARRAY['x.oj', 'x.nj', {{schema}}.pg_audit_quote_literal(a.c)]), ', ' ORDER BY a.i)
+            FROM pg_catalog.unnest(all_columns) WITH ORDINALITY AS a(c, i)
+        ), '')]);
+
     -- Expressions::body.
     body := {{schema}}.pg_audit_fill({{t_body}},
         ARRAY['schema', 'recorded_table', 'inserted_data', 'inserted_record_id', 'update_paired', 'update_unpaired'],
         ARRAY[q_schema, recorded, masked_of ->> 'r.j', record_id_of ->> 'r.j',
             {{schema}}.pg_audit_fill({{t_paired}},
-                ARRAY['schema', 'recorded_table', 'row_text', 'changed', 'old_data', 'new_data', 'record_id', 'keep_noop'],
-                ARRAY[q_schema, recorded, row_text, changed, masked_of ->> 'x.oj', masked_of ->> 'x.nj', record_id_of ->> 'x.nj', keep]),
+                ARRAY['schema', 'recorded_table', 'row_text', 'changed', 'old_data', 'new_values', 'record_id', 'keep_noop'],
+                ARRAY[q_schema, recorded, row_text, changed, masked_of ->> 'x.oj', new_values, record_id_of ->> 'x.nj', keep]),
             {{schema}}.pg_audit_fill({{t_unpaired}},
                 ARRAY['schema', 'recorded_table', 'old_key', 'new_key', 'row_text', 'changed', 'old_data', 'new_data',
-                      'old_record_id', 'new_record_id', 'keep_noop'],
+                      'new_values', 'old_record_id', 'new_record_id', 'keep_noop'],
                 ARRAY[q_schema, recorded, key_of ->> 'o.j', key_of ->> 'n.j', row_text, changed, masked_of ->> 'x.oj',
-                      masked_of ->> 'x.nj', record_id_of ->> 'x.oj', record_id_of ->> 'x.nj', keep])]);
+                      masked_of ->> 'x.nj', new_values, record_id_of ->> 'x.oj', record_id_of ->> 'x.nj', keep])]);
 
     -- render_table: the function, statement triggers on the table and each partition,
     -- TRUNCATE triggers on the table or, when partitioned, on each leaf partition.

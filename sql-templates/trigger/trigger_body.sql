@@ -9,7 +9,8 @@
 -- by key (see trigger_update_unpaired). The table is recorded under the name it has now (a
 -- partition under its root's), never a name baked at attach time. No PL/pgSQL variable is
 -- used and every column reference is qualified, so no column name of the table can be
--- captured by the generated SQL.
+-- captured by the generated SQL. Rows go to the data log as stored (pg_audit_log_data, an
+-- UPDATE's new row as its new values), not through the view pg_audit_log.
 -- @ident schema the audit schema
 -- @fragment recorded_table rendered expr_recorded_table
 -- @fragment inserted_data masked row, over r.j
@@ -18,8 +19,8 @@
 -- @fragment update_unpaired rendered trigger_update_unpaired
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        INSERT INTO {{schema}}.pg_audit_log (
-            schema_name, table_name, operation, new_data, record_id,
+        INSERT INTO {{schema}}.pg_audit_log_data (
+            schema_name, table_name, operation, new_values, record_id,
             ip_address, updated_by, is_db_user, db_user, application_name,
             api_name, http_method, request_id, transaction_id, context
         )
@@ -33,7 +34,7 @@ BEGIN
         CROSS JOIN c
         CROSS JOIN target;
     ELSIF TG_OP = 'DELETE' THEN
-        INSERT INTO {{schema}}.pg_audit_log (
+        INSERT INTO {{schema}}.pg_audit_log_data (
             schema_name, table_name, operation, old_data, record_id,
             ip_address, updated_by, is_db_user, db_user, application_name,
             api_name, http_method, request_id, transaction_id, context
@@ -53,7 +54,7 @@ BEGIN
 {{update_unpaired}}
         END IF;
     ELSE
-        INSERT INTO {{schema}}.pg_audit_log (
+        INSERT INTO {{schema}}.pg_audit_log_data (
             schema_name, table_name, operation,
             ip_address, updated_by, is_db_user, db_user, application_name,
             api_name, http_method, request_id, transaction_id, context

@@ -6,17 +6,17 @@
 -- @fragment row_text NULL::json, or the row as json when the table has json columns (over t)
 -- @fragment changed changed columns, over p.oj and p.nj (and p.ot, p.nt)
 -- @fragment old_data masked old row, over x.oj
--- @fragment new_data masked new row, over x.nj
+-- @fragment new_values the masked new row's values that differ from the old row's, over x.oj and x.nj
 -- @fragment record_id record id, over x.nj
 -- @fragment keep_noop true to record UPDATEs that change nothing
-            INSERT INTO {{schema}}.pg_audit_log (
-                schema_name, table_name, operation, old_data, new_data, changed_fields, record_id,
+            INSERT INTO {{schema}}.pg_audit_log_data (
+                schema_name, table_name, operation, old_data, new_values, changed_fields, record_id,
                 ip_address, updated_by, is_db_user, db_user, application_name,
                 api_name, http_method, request_id, transaction_id, context
             )
             WITH c AS MATERIALIZED (SELECT * FROM {{schema}}.pg_audit_context()),
                  target AS MATERIALIZED ({{recorded_table}})
-            SELECT target.schema_name, target.table_name, 'UPDATE', {{old_data}}, {{new_data}}, pg_catalog.to_jsonb(x.changed), {{record_id}},
+            SELECT target.schema_name, target.table_name, 'UPDATE', {{old_data}}, {{new_values}}, pg_catalog.to_jsonb(x.changed), {{record_id}},
                    c.ip_address, c.user_id, c.is_db_user, c.db_user, c.application_name,
                    c.api_name, c.http_method, c.request_id, c.transaction_id, c.context
             FROM (

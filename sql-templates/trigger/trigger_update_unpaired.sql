@@ -11,11 +11,12 @@
 -- @fragment changed changed columns, over p.oj and p.nj (and p.ot, p.nt)
 -- @fragment old_data masked old row, over x.oj
 -- @fragment new_data masked new row, over x.nj
+-- @fragment new_values the masked new row's values that differ from the old row's, over x.oj and x.nj
 -- @fragment old_record_id record id, over x.oj
 -- @fragment new_record_id record id, over x.nj
 -- @fragment keep_noop true to record UPDATEs that change nothing
-            INSERT INTO {{schema}}.pg_audit_log (
-                schema_name, table_name, operation, old_data, new_data, changed_fields, record_id,
+            INSERT INTO {{schema}}.pg_audit_log_data (
+                schema_name, table_name, operation, old_data, new_values, changed_fields, record_id,
                 ip_address, updated_by, is_db_user, db_user, application_name,
                 api_name, http_method, request_id, transaction_id, context
             )
@@ -24,7 +25,7 @@
             SELECT target.schema_name, target.table_name,
                    CASE WHEN x.oj IS NULL THEN 'INSERT' WHEN x.nj IS NULL THEN 'DELETE' ELSE 'UPDATE' END,
                    CASE WHEN x.oj IS NOT NULL THEN {{old_data}} END,
-                   CASE WHEN x.nj IS NOT NULL THEN {{new_data}} END,
+                   CASE WHEN x.oj IS NULL THEN {{new_data}} WHEN x.nj IS NOT NULL THEN {{new_values}} END,
                    pg_catalog.to_jsonb(x.changed),
                    CASE WHEN x.nj IS NOT NULL THEN {{new_record_id}} ELSE {{old_record_id}} END,
                    c.ip_address, c.user_id, c.is_db_user, c.db_user, c.application_name,

@@ -13,11 +13,11 @@ use crate::sql::templates::{
     DdlTokenBegin, DdlTokenEnd, DropEventTrigger, DropTrigger, DropTriggerFunction, EventFillBody,
     EventFnvBody, EventFunctions, EventFunctionsDrop, EventRenderBody, EventRulesBody,
     EventSyncBody, EventSyncDdlBody, EventSyncDropBody, EventTrailDdlBody, EventTrailDropBody,
-    ExprChangedFields, ExprColumnChanged, ExprJsonChanged, ExprJsonColumnChanged, ExprJsonText,
-    ExprKeyArray, ExprKeyValue, ExprMasked, ExprNotIgnored, ExprRecordIdComposite,
-    ExprRecordIdSingle, ExprRecordKey, ExprRecordedTable, MayCreateEventTriggers, RecordDdl,
-    SettingsSelect, SettingsUpsert, TableExists, TriggerBody, TriggerFunction, TriggerUpdatePaired,
-    TriggerUpdateUnpaired,
+    ExprChangedFields, ExprColumnChanged, ExprColumnUnchanged, ExprJsonChanged,
+    ExprJsonColumnChanged, ExprJsonText, ExprKeyArray, ExprKeyValue, ExprMasked, ExprNewValues,
+    ExprNotIgnored, ExprRecordIdComposite, ExprRecordIdSingle, ExprRecordKey, ExprRecordedTable,
+    MayCreateEventTriggers, RecordDdl, SettingsSelect, SettingsUpsert, TableExists, TriggerBody,
+    TriggerFunction, TriggerUpdatePaired, TriggerUpdateUnpaired,
 };
 use crate::sql::{Sql, SqlQuery};
 use sqlx::PgConnection;
@@ -183,6 +183,8 @@ fn functions(settings: &SchemaSettings, owner: &str) -> Sql {
             t_json_column_changed: ExprJsonColumnChanged::BODY,
             t_changed_fields: ExprChangedFields::BODY,
             t_column_changed: ExprColumnChanged::BODY,
+            t_column_unchanged: ExprColumnUnchanged::BODY,
+            t_new_values: ExprNewValues::BODY,
             t_not_ignored: ExprNotIgnored::BODY,
             t_statement_triggers: CreateStatementTriggers::BODY,
             t_truncate_trigger: CreateTruncateTrigger::BODY,

@@ -7,14 +7,18 @@ use crate::error::{Error, Result};
 use crate::schema::attach::{self, AttachOptions, AttachPlan};
 use crate::schema::event;
 use crate::schema::lock;
+use crate::schema::maintain;
 use crate::schema::trigger;
 use crate::settings::SchemaSettings;
 use crate::sql::templates::{
-    AppendOnlyGuardBody, DropSchema, Migration0001Down, Migration0001Up, Migration0002Down,
-    Migration0002RequestKeyBody, Migration0002Up, Migration0003Down, Migration0003Up,
-    Migration0004Down, Migration0004RoleBody, Migration0004Up, Migration0005Down, Migration0005Up,
-    Migration0006Down, Migration0006RecordBody, Migration0006Up, MigrationsApplied,
-    MigrationsBootstrap, MigrationsRecord, MigrationsTeardown, MigrationsUpdateChecksum, PurgeBody,
+    AddPartitionBody, AppendOnlyGuardBody, CreatePartitionsBody, DefaultMonthsBody,
+    DropPartitionsBody, DropSchema, LogViewInsertBody, Migration0001Down, Migration0001Up,
+    Migration0002Down, Migration0002RequestKeyBody, Migration0002Up, Migration0003Down,
+    Migration0003Up, Migration0004Down, Migration0004RoleBody, Migration0004Up, Migration0005Down,
+    Migration0005Up, Migration0006Down, Migration0006RecordBody, Migration0006Up,
+    Migration0007ConvertBody, Migration0007Down, Migration0007RevertBody, Migration0007Up,
+    MigrationsApplied, MigrationsBootstrap, MigrationsRecord, MigrationsTeardown,
+    MigrationsUpdateChecksum, MonthBody, NewValuesBody, PartitionsBody, PurgeBody, RecordBody,
     Release01ContextFunctions, SchemaExists, TableExists,
 };
 use crate::sql::Sql;
@@ -65,6 +69,12 @@ const MIGRATIONS: &[Migration] = &[
         name: "living_schema",
         up: migration_0006_up,
         down: migration_0006_down,
+    },
+    Migration {
+        version: 7,
+        name: "partitioned_log",
+        up: migration_0007_up,
+        down: migration_0007_down,
     },
 ];
 
@@ -165,6 +175,56 @@ fn migration_0006_down(settings: &SchemaSettings) -> Sql {
     .render()
 }
 
+fn migration_0007_up(settings: &SchemaSettings) -> Sql {
+    let schema = settings.audit_schema.as_str();
+    let schema_name = schema;
+    Migration0007Up {
+        schema,
+        role: &settings.writer_role(),
+        month_body: &MonthBody.render(),
+        partitions_body: &PartitionsBody { schema_name }.render(),
+        default_months_body: &DefaultMonthsBody { schema_name }.render(),
+        add_partition_body: &AddPartitionBody {
+            schema,
+            schema_name,
+        }
+        .render(),
+        create_partitions_body: &CreatePartitionsBody {
+            schema,
+            schema_name,
+        }
+        .render(),
+        drop_partitions_body: &DropPartitionsBody {
+            schema,
+            schema_name,
+        }
+        .render(),
+        new_values_body: &NewValuesBody.render(),
+        view_insert_body: &LogViewInsertBody { schema }.render(),
+        record_body: &RecordBody { schema }.render(),
+        convert_body: &Migration0007ConvertBody {
+            schema,
+            schema_name,
+        }
+        .render(),
+    }
+    .render()
+}
+
+fn migration_0007_down(settings: &SchemaSettings) -> Sql {
+    let schema = settings.audit_schema.as_str();
+    Migration0007Down {
+        schema,
+        revert_body: &Migration0007RevertBody {
+            schema,
+            schema_name: schema,
+        }
+        .render(),
+        record_body: &Migration0006RecordBody { schema }.render(),
+    }
+    .render()
+}
+
 /// The checksums migration 1 was recorded with before its text took its present form, so
 /// a schema migrated then is recognized as the same schema and its recorded checksum is
 /// brought up to date instead of warning: release 0.1 embedded the context functions (and
@@ -210,6 +270,8 @@ pub struct MigrationReport {
     pub attach: Option<AttachPlan>,
     /// Whether `--zero` dropped the audit schema (only when pg-audit had created it).
     pub schema_dropped: bool,
+    /// Partitions of the logs this run made (see [`maintain`](crate::maintain)).
+    pub partitions_created: Vec<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -271,6 +333,7 @@ pub async fn migrate(
         reverted: Vec::new(),
         attach: None,
         schema_dropped: false,
+        partitions_created: Vec::new(),
     };
     // With the DDL trail on, this run's statements are recorded as the one row below.
     let living = event::available(&mut tx, schema).await?;
@@ -316,6 +379,8 @@ pub async fn migrate(
         let work = attach::plan(&mut tx, settings, rules, &AttachOptions::default()).await?;
         report.attach = Some(attach::apply(&mut tx, settings, work).await?);
     }
+    // Every run makes sure the logs' partitions reach partitions_ahead months ahead.
+    report.partitions_created = maintain::create_partitions(&mut tx, settings).await?;
     if living {
         if event::state(&mut tx, schema).await?.ddl_trail && !report.applied.is_empty() {
             let applied: Vec<String> = report
@@ -350,6 +415,7 @@ pub async fn migrate_zero(pool: &PgPool, settings: &SchemaSettings) -> Result<Mi
         reverted: Vec::new(),
         attach: None,
         schema_dropped: false,
+        partitions_created: Vec::new(),
     };
     let has_table: bool = TableExists
         .render()

@@ -6,6 +6,7 @@ pub(crate) mod baseline;
 pub(crate) mod catalog;
 pub(crate) mod event;
 pub(crate) mod lock;
+pub(crate) mod maintain;
 pub(crate) mod migrate;
 pub(crate) mod registry;
 pub(crate) mod status;

@@ -10,10 +10,10 @@ use crate::names::QualifiedName;
 use crate::schema::catalog::{AttachedTrigger, TableInfo};
 use crate::sql::templates::{
     CreateStatementTriggers, CreateTruncateTrigger, DropTrigger, DropTriggerFunction,
-    ExprChangedFields, ExprColumnChanged, ExprJsonChanged, ExprJsonColumnChanged, ExprJsonText,
-    ExprKeyArray, ExprKeyValue, ExprMasked, ExprNotIgnored, ExprRecordIdComposite,
-    ExprRecordIdSingle, ExprRecordKey, ExprRecordedTable, TriggerBody, TriggerFunction,
-    TriggerUpdatePaired, TriggerUpdateUnpaired,
+    ExprChangedFields, ExprColumnChanged, ExprColumnUnchanged, ExprJsonChanged,
+    ExprJsonColumnChanged, ExprJsonText, ExprKeyArray, ExprKeyValue, ExprMasked, ExprNewValues,
+    ExprNotIgnored, ExprRecordIdComposite, ExprRecordIdSingle, ExprRecordKey, ExprRecordedTable,
+    TriggerBody, TriggerFunction, TriggerUpdatePaired, TriggerUpdateUnpaired,
 };
 use crate::sql::Sql;
 
@@ -336,6 +336,25 @@ impl Expressions<'_> {
         .render()
     }
 
+    /// An UPDATE's new row as the log stores it (over `x.oj` and `x.nj`): its values that
+    /// differ from the old row's, every known column compared.
+    fn new_values(&self) -> Sql {
+        let (old_value, new_value) = (Sql::fixed("x.oj"), Sql::fixed("x.nj"));
+        let unchanged = self.columns.iter().map(|column| {
+            ExprColumnUnchanged {
+                old_value: &old_value,
+                new_value: &new_value,
+                column,
+            }
+            .render()
+        });
+        ExprNewValues {
+            new_data: &self.masked("x.nj"),
+            unchanged: &Sql::join(unchanged, ", "),
+        }
+        .render()
+    }
+
     /// The row of a transition table (`t`) as json, kept only for a table with json
     /// columns: `changed` compares their text.
     fn row_text(&self) -> Sql {
@@ -380,7 +399,7 @@ impl Expressions<'_> {
             row_text: &self.row_text(),
             changed: &self.changed("p.oj", "p.nj"),
             old_data: &self.masked("x.oj"),
-            new_data: &self.masked("x.nj"),
+            new_values: &self.new_values(),
             record_id: &self.record_id_or_null("x.nj"),
             keep_noop: &self.keep_noop(),
         }
@@ -394,6 +413,7 @@ impl Expressions<'_> {
             changed: &self.changed("p.oj", "p.nj"),
             old_data: &self.masked("x.oj"),
             new_data: &self.masked("x.nj"),
+            new_values: &self.new_values(),
             old_record_id: &self.record_id_or_null("x.oj"),
             new_record_id: &self.record_id_or_null("x.nj"),
             keep_noop: &self.keep_noop(),
