@@ -13,6 +13,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (4, "audit_role"),
     (5, "log_time_indexes"),
     (6, "living_schema"),
+    (7, "partitioned_log"),
 ];
 
 fn migrations(from: i32) -> Vec<(i32, String)> {

@@ -21,7 +21,7 @@ pub use schema::baseline::{baseline, BaselineProgress, BaselineReport, BASELINE_
 pub use schema::maintain::{
     maintain, partition_table, partitions, LogPartition, MaintainReport, MAX_PARTITIONS_AHEAD,
 };
-pub use schema::migrate::{migrate, migrate_zero, migration_files, MigrationReport};
+pub use schema::migrate::{migrate, migrate_until, migrate_zero, migration_files, MigrationReport};
 pub use schema::status::{
     registered_rules, status, Finding, StatusReport, TableState, TableStatus,
 };

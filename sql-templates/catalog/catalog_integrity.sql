@@ -1,19 +1,25 @@
 -- What in the audit schema ($1) is not as migrate and attach left it, one row per finding
--- (object, problem): an append-only guard trigger missing or not ENABLE ALWAYS; a function
+-- (object, problem): an append-only guard trigger missing or not ENABLE ALWAYS on a log or
+-- any of its partitions; a function
 -- PUBLIC may execute; a trigger function not owned by the audit role ($2); a table PUBLIC
 -- has a privilege on or the audit role owns; a registered table that no longer exists
 -- (renamed, moved or dropped); retention tokens a purge left behind.
 -- @ident schema the audit schema
-SELECT g.table_name || '.' || g.trigger_name AS object,
+SELECT c.relname || '.' || g.trigger_name AS object,
        CASE WHEN t.oid IS NULL THEN 'append-only guard trigger missing'
             ELSE 'append-only guard trigger not ENABLE ALWAYS (tgenabled ' || t.tgenabled::text || ')' END AS problem
-FROM (VALUES ('pg_audit_log'), ('pg_api_audit_log')) AS g0(table_name)
-CROSS JOIN LATERAL (VALUES (g0.table_name, 'pg_audit_append_only'), (g0.table_name, 'pg_audit_append_only_truncate')) AS g(table_name, trigger_name)
-JOIN pg_catalog.pg_class AS c
-  ON c.relname = g.table_name
- AND c.relnamespace = (SELECT n.oid FROM pg_catalog.pg_namespace AS n WHERE n.nspname = $1)
+FROM pg_catalog.pg_class AS c
+CROSS JOIN (VALUES ('pg_audit_append_only'), ('pg_audit_append_only_truncate')) AS g(trigger_name)
 LEFT JOIN pg_catalog.pg_trigger AS t ON t.tgrelid = c.oid AND t.tgname = g.trigger_name
-WHERE t.oid IS NULL OR t.tgenabled <> 'A'
+WHERE c.relnamespace = (SELECT n.oid FROM pg_catalog.pg_namespace AS n WHERE n.nspname = $1)
+  AND c.relkind IN ('r', 'p')
+  AND (c.relname IN ('pg_audit_log', 'pg_audit_log_data', 'pg_api_audit_log')
+       OR EXISTS (
+           SELECT 1 FROM pg_catalog.pg_inherits AS i
+           JOIN pg_catalog.pg_class AS l ON l.oid = i.inhparent
+           WHERE i.inhrelid = c.oid AND l.relnamespace = c.relnamespace
+             AND l.relname IN ('pg_audit_log_data', 'pg_api_audit_log')))
+  AND (t.oid IS NULL OR t.tgenabled <> 'A')
 UNION ALL
 SELECT p.oid::regprocedure::text, 'function executable by PUBLIC'
 FROM pg_catalog.pg_proc AS p
@@ -30,7 +36,7 @@ SELECT c.oid::regclass::text,
             ELSE 'table PUBLIC has a privilege on' END
 FROM pg_catalog.pg_class AS c
 JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
-WHERE n.nspname = $1 AND c.relkind IN ('r', 'p')
+WHERE n.nspname = $1 AND c.relkind IN ('r', 'p', 'v')
   AND (pg_catalog.pg_get_userbyid(c.relowner) = $2
        OR EXISTS (SELECT 1 FROM pg_catalog.aclexplode(c.relacl) AS a WHERE a.grantee = 0))
 UNION ALL

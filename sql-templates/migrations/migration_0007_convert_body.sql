@@ -1,7 +1,8 @@
 -- The body of migration 7's conversion: a former log (renamed *_old by the migration) that
 -- holds rows becomes the first partition of the new one, covering all time up to the start
--- of the month after the later of now and its newest row, so no row moves and no row is
--- rewritten; the new log's ids continue after its. An empty one is dropped. Privileges granted on the former
+-- of next month, so no row is rewritten; its rows of a later time (written with a clock far
+-- ahead) move to the default partition, from which maintenance moves them to their months.
+-- The new log's ids continue after the former's. An empty former log is dropped. Privileges granted on the former
 -- logs pass to what is read now under their names (the view pg_audit_log, the partitioned
 -- pg_api_audit_log), and the partitions keep none.
 -- @ident schema the audit schema
@@ -22,13 +23,13 @@ BEGIN
             USING HINT = 'Remove the duplicate API-log rows (see migration 2''s notice) with pg_audit_purge, or export and drop them, then migrate again.';
     END IF;
     -- Ids continue after the last one handed out (rows purged since included).
-    SELECT {{schema}}.pg_audit_month(greatest(now(), max(l.updated_at)), 1),
+    SELECT {{schema}}.pg_audit_month(now(), 1),
            coalesce(greatest(max(l.id), pg_catalog.pg_sequence_last_value(pg_catalog.pg_get_serial_sequence(
                format('%I.%I', {{schema_name}}, 'pg_audit_log_data_old'), 'id')::regclass)), 0) + 1,
            count(*) > 0
     INTO data_bound, next_data_id, data_rows
     FROM {{schema}}.pg_audit_log_data_old AS l;
-    SELECT {{schema}}.pg_audit_month(greatest(now(), max(l.created_at)), 1),
+    SELECT {{schema}}.pg_audit_month(now(), 1),
            coalesce(greatest(max(l.id), pg_catalog.pg_sequence_last_value(pg_catalog.pg_get_serial_sequence(
                format('%I.%I', {{schema_name}}, 'pg_api_audit_log_old'), 'id')::regclass)), 0) + 1,
            count(*) > 0
@@ -60,6 +61,27 @@ BEGIN
             CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_catalog.pg_get_userbyid(g.grantee)) END,
             CASE WHEN g.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
     END LOOP;
+
+    -- Rows past the first partition's bound go to the default partition (the former log's
+    -- guard is gone by now, so they can leave it).
+    INSERT INTO {{schema}}.pg_audit_log_data (
+        id, schema_name, table_name, operation, old_data, new_values, changed_fields, record_id,
+        ip_address, updated_at, updated_by, is_db_user, db_user, application_name,
+        api_name, http_method, request_id, transaction_id, context
+    ) OVERRIDING SYSTEM VALUE
+    SELECT id, schema_name, table_name, operation, old_data, new_values, changed_fields, record_id,
+           ip_address, updated_at, updated_by, is_db_user, db_user, application_name,
+           api_name, http_method, request_id, transaction_id, context
+    FROM {{schema}}.pg_audit_log_data_old WHERE updated_at >= data_bound;
+    DELETE FROM {{schema}}.pg_audit_log_data_old WHERE updated_at >= data_bound;
+    INSERT INTO {{schema}}.pg_api_audit_log (
+        id, request_id, api_name, http_method, request_payload, response_body, response_code,
+        user_id, ip_address, created_at, duration_ms
+    ) OVERRIDING SYSTEM VALUE
+    SELECT id, request_id, api_name, http_method, request_payload, response_body, response_code,
+           user_id, ip_address, created_at, duration_ms
+    FROM {{schema}}.pg_api_audit_log_old WHERE created_at >= api_bound;
+    DELETE FROM {{schema}}.pg_api_audit_log_old WHERE created_at >= api_bound;
 
     IF data_rows THEN
         PERFORM {{schema}}.pg_audit_add_partition('pg_audit_log_data', NULL, data_bound, 'pg_audit_log_data_old');

@@ -184,13 +184,14 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS {{record_body}};
 
-DO {{convert_body}};
-
 -- The default partitions: a row of a month without a partition lands there, until
 -- pg_audit_create_partitions (which every migrate run calls once the tables are attached)
 -- moves it to its month's.
 SELECT {{schema}}.pg_audit_add_partition('pg_audit_log_data', NULL, NULL, NULL);
 SELECT {{schema}}.pg_audit_add_partition('pg_api_audit_log', NULL, NULL, NULL);
+
+DO {{convert_body}};
+
 
 -- Least privilege, as for every object of the audit schema: the audit role appends to the
 -- data log (its trigger functions write it directly, a function rendered before this

@@ -216,6 +216,17 @@ pub(crate) async fn require_migrated(conn: &mut PgConnection, schema: &str) -> R
     }
 }
 
+/// Whether the audit schema's logs are partitioned (migration 7 applied).
+pub(crate) async fn is_partitioned(conn: &mut PgConnection, schema: &str) -> Result<bool> {
+    Ok(TableExists
+        .render()
+        .query_scalar()
+        .bind(schema)
+        .bind("pg_audit_log_data")
+        .fetch_one(conn)
+        .await?)
+}
+
 /// Whether the audit role may execute the audit schema's context functions (false when they
 /// are missing or predate the role).
 pub(crate) async fn context_functions_granted(

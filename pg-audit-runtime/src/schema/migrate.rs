@@ -303,6 +303,27 @@ pub async fn migrate(
     settings: &SchemaSettings,
     rules: &TableRules,
 ) -> Result<MigrationReport> {
+    run(pool, settings, rules, None).await
+}
+
+/// Applies the migrations up to `version` and nothing else: no attach, no partitions. For
+/// pg-audit's own upgrade tests, which populate a log of an earlier version; an
+/// application runs [`migrate`].
+#[doc(hidden)]
+pub async fn migrate_until(
+    pool: &PgPool,
+    settings: &SchemaSettings,
+    version: i32,
+) -> Result<MigrationReport> {
+    run(pool, settings, &TableRules::default(), Some(version)).await
+}
+
+async fn run(
+    pool: &PgPool,
+    settings: &SchemaSettings,
+    rules: &TableRules,
+    until: Option<i32>,
+) -> Result<MigrationReport> {
     settings.validate()?;
     let mut tx = crate::sql::begin_pinned(pool).await?;
     lock::acquire(&mut tx, settings).await?;
@@ -340,7 +361,10 @@ pub async fn migrate(
     if living {
         event::begin_run(&mut tx, schema).await?;
     }
-    for migration in MIGRATIONS {
+    for migration in MIGRATIONS
+        .iter()
+        .filter(|m| until.is_none_or(|last| m.version <= last))
+    {
         let up = (migration.up)(settings);
         if let Some(done) = applied.iter().find(|a| a.version == migration.version) {
             let sum = checksum(up.as_str());
@@ -375,12 +399,14 @@ pub async fn migrate(
     }
     // The first migration attaches the tables, as django-pg-audit's did; a later one may
     // change what the triggers rely on, so the run refreshes them in the same transaction.
-    if !report.applied.is_empty() {
+    if !report.applied.is_empty() && until.is_none() {
         let work = attach::plan(&mut tx, settings, rules, &AttachOptions::default()).await?;
         report.attach = Some(attach::apply(&mut tx, settings, work).await?);
     }
     // Every run makes sure the logs' partitions reach partitions_ahead months ahead.
-    report.partitions_created = maintain::create_partitions(&mut tx, settings).await?;
+    if until.is_none() {
+        report.partitions_created = maintain::create_partitions(&mut tx, settings).await?;
+    }
     if living {
         if event::state(&mut tx, schema).await?.ddl_trail && !report.applied.is_empty() {
             let applied: Vec<String> = report

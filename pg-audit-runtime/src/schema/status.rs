@@ -7,7 +7,7 @@ use crate::schema::attach::{self, ActionKind, ActionReason, AttachOptions};
 use crate::schema::event;
 use crate::schema::registry;
 use crate::settings::SchemaSettings;
-use crate::sql::templates::CatalogIntegrity;
+use crate::sql::templates::{CatalogIntegrity, CatalogPartitionIntegrity};
 use crate::sql::SqlQuery;
 use crate::text_table::TextTable;
 use sqlx::{PgConnection, PgPool};
@@ -193,13 +193,24 @@ pub async fn status(pool: &PgPool, settings: &SchemaSettings) -> Result<StatusRe
     .bind(settings.writer_role())
     .fetch_all(&mut *tx)
     .await?;
+    let mut findings = findings;
+    if crate::schema::catalog::is_partitioned(&mut tx, &settings.audit_schema).await? {
+        let partition_findings: Vec<Finding> = CatalogPartitionIntegrity {
+            schema: &settings.audit_schema,
+            schema_name: &settings.audit_schema,
+        }
+        .render()
+        .query_as()
+        .fetch_all(&mut *tx)
+        .await?;
+        findings.extend(partition_findings);
+    }
     let events = if event::available(&mut tx, &settings.audit_schema).await? {
         event::state(&mut tx, &settings.audit_schema).await?
     } else {
         event::EventState::default()
     };
     tx.rollback().await?;
-    let mut findings = findings;
     findings.extend(events.not_enabled_always.iter().map(|(name, enabled)| Finding {
         object: name.clone(),
         problem: format!(
