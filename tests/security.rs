@@ -82,7 +82,9 @@ async fn even_the_owner_cannot_update_delete_or_truncate_audit_rows() {
     for statement in [
         "UPDATE audit.pg_audit_log SET updated_by = 'x'",
         "DELETE FROM audit.pg_audit_log",
-        "TRUNCATE audit.pg_audit_log",
+        "UPDATE audit.pg_audit_log_data SET updated_by = 'x'",
+        "DELETE FROM audit.pg_audit_log_data",
+        "TRUNCATE audit.pg_audit_log_data",
         "UPDATE audit.pg_api_audit_log SET user_id = 'x'",
         "DELETE FROM audit.pg_api_audit_log",
         "TRUNCATE audit.pg_api_audit_log",

@@ -89,10 +89,12 @@ async fn migrate_attach_status_and_sql_work_end_to_end() {
             "0005_log_time_indexes.up.sql",
             "0006_living_schema.down.sql",
             "0006_living_schema.up.sql",
-            "0007_attach_triggers.up.sql"
+            "0007_partitioned_log.down.sql",
+            "0007_partitioned_log.up.sql",
+            "0008_attach_triggers.up.sql"
         ]
     );
-    let triggers = std::fs::read_to_string(dir.join("0007_attach_triggers.up.sql")).unwrap();
+    let triggers = std::fs::read_to_string(dir.join("0008_attach_triggers.up.sql")).unwrap();
     assert!(triggers.contains("ON \"public\".\"orders\"") && !triggers.contains("\"archive\""));
     std::fs::remove_dir_all(&dir).ok();
 
@@ -137,7 +139,7 @@ async fn two_processes_migrating_at_once_apply_the_migration_once() {
         .fetch_one(&db.pool)
         .await
         .unwrap();
-    assert_eq!(rows, 6, "one row per migration");
+    assert_eq!(rows, 7, "one row per migration");
 }
 
 #[tokio::test]
@@ -309,6 +311,49 @@ async fn log_filters_by_table_record_request_user_operation_and_time() {
 }
 
 #[tokio::test]
+async fn maintain_makes_partitions_ahead_drops_old_ones_and_refuses_bad_flags() {
+    let db = fresh_db!().await;
+    assert!(pg_audit(&db, &["migrate"]).status.success());
+    db.exec(
+        "INSERT INTO audit.pg_audit_log (schema_name, table_name, operation, updated_at)
+         VALUES ('public', 'orders', 'INSERT', '2001-05-03 10:00:00+00')",
+    )
+    .await;
+    let out = pg_audit(&db, &["maintain", "--ahead", "6", "--list"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let printed = text(&out);
+    assert!(
+        printed.contains("created  pg_audit_log_data_2001_05"),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("pg_audit_log_data_2001_05  2001-05-01 00:00 UTC  2001-06-01 00:00 UTC"),
+        "{printed}"
+    );
+    let out = pg_audit(&db, &["maintain", "--retain", "400d", "--json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        report["partitions_dropped"],
+        serde_json::json!(["pg_audit_log_data_2001_05"])
+    );
+    assert_eq!(report["audit_rows_removed"], 1);
+    let out = pg_audit(&db, &["maintain", "--retain", "400d"]);
+    assert_eq!(text(&out).trim(), "nothing to do");
+    for (args, says) in [
+        (&["maintain", "--retain", "400"][..], "no unit"),
+        (&["maintain", "--retain=-3d"][..], "whole number"),
+        (&["maintain", "--retain", "3y"][..], "unknown unit"),
+        (&["maintain", "--ahead", "99"][..], "99"),
+        (&["maintain", "--lock-timeout", "0s"][..], "no time"),
+    ] {
+        let out = pg_audit(&db, args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out));
+        assert!(text(&out).contains(says), "{args:?}: {}", text(&out));
+    }
+}
+
+#[tokio::test]
 async fn a_function_planted_in_public_never_runs_in_the_command() {
     let db = fresh_db!().await;
     db.exec("CREATE TABLE orders (id int PRIMARY KEY)").await;
@@ -346,8 +391,8 @@ async fn status_check_exits_3_for_every_way_auditing_is_not_as_declared() {
     // undone so the next one is seen on its own.
     let cases = [
         (
-            "ALTER TABLE audit.pg_audit_log DISABLE TRIGGER pg_audit_append_only",
-            "ALTER TABLE audit.pg_audit_log ENABLE ALWAYS TRIGGER pg_audit_append_only",
+            "ALTER TABLE audit.pg_audit_log_data DISABLE TRIGGER pg_audit_append_only",
+            "ALTER TABLE audit.pg_audit_log_data ENABLE ALWAYS TRIGGER pg_audit_append_only",
             "append-only guard trigger not ENABLE ALWAYS",
         ),
         (
@@ -356,6 +401,11 @@ async fn status_check_exits_3_for_every_way_auditing_is_not_as_declared() {
              FOR EACH STATEMENT EXECUTE FUNCTION audit.pg_audit_reject_change(); \
              ALTER TABLE audit.pg_api_audit_log ENABLE ALWAYS TRIGGER pg_audit_append_only_truncate",
             "append-only guard trigger missing",
+        ),
+        (
+            "GRANT SELECT ON audit.pg_api_audit_log_default TO PUBLIC",
+            "REVOKE SELECT ON audit.pg_api_audit_log_default FROM PUBLIC",
+            "partition with privileges of its own",
         ),
         (
             "GRANT EXECUTE ON FUNCTION audit.pg_audit_purge(timestamptz) TO PUBLIC",

@@ -76,6 +76,12 @@ impl Drop for AuditInner {
 /// Connections of the API-log writer's own pool (so a stalled log table holds at most
 /// these, never the application's).
 const WRITER_POOL_SIZE: u32 = 2;
+/// Connections of the maintenance's own pool: it never holds one of the application's,
+/// even while it waits for a lock on the log.
+const MAINTENANCE_POOL_SIZE: u32 = 1;
+/// Longest statement of the maintenance: moving the rows a default partition gathered, or
+/// counting a month's rows before its drop.
+const MAINTENANCE_STATEMENT_TIMEOUT: Duration = Duration::from_secs(300);
 /// Connections of the viewer's own pool.
 const READER_POOL_SIZE: u32 = 2;
 /// Longest statement of the viewer's pool: a page is a few milliseconds; this only stops a
@@ -312,8 +318,14 @@ impl AuditBuilder {
             &self.settings.layer,
             writer.handle.clone(),
         ));
+        let maintenance_pool = side_pool(
+            &self.pool,
+            "pg-audit maintenance",
+            MAINTENANCE_POOL_SIZE,
+            MAINTENANCE_STATEMENT_TIMEOUT,
+        );
         let maintenance = tokio::spawn(run_maintenance(
-            self.pool.clone(),
+            maintenance_pool,
             self.settings.schema.clone(),
             self.maintenance_interval,
         ));

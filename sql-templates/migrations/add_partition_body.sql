@@ -5,7 +5,8 @@
 -- range that landed in the default partition (a clock far ahead) move into it first, so the
 -- attach finds none there. `adopt` names an existing table to attach instead (migration 7's
 -- former log). Every partition gets the same guard, no grants (access goes through the
--- log), and its own index on id (pages are read in id order). Returns the partition's name.
+-- log), its own index on id (pages are read in id order) and, for the API log, its own
+-- unique (request_id, created_at) key. Returns the partition's name.
 -- @ident schema the audit schema
 -- @literal schema_name the audit schema, as a string
 DECLARE
@@ -56,6 +57,9 @@ BEGIN
     END IF;
     IF adopt IS NULL THEN
         EXECUTE format('CREATE INDEX %I ON %I.%I (id)', part || '_id_idx', {{schema_name}}, part);
+        IF parent = 'pg_api_audit_log' THEN
+            EXECUTE format('CREATE UNIQUE INDEX %I ON %I.%I (request_id, created_at)', part || '_request_key', {{schema_name}}, part);
+        END IF;
     END IF;
     -- Row triggers of the log were cloned onto the partition; a TRUNCATE trigger is not.
     EXECUTE format('CREATE TRIGGER pg_audit_append_only_truncate BEFORE TRUNCATE ON %I.%I FOR EACH STATEMENT EXECUTE FUNCTION %I.pg_audit_reject_change()',

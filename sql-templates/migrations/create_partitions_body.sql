@@ -2,7 +2,8 @@
 -- for every month from this one to months_ahead months ahead, and one for every month of
 -- which the default partition holds rows (written with a clock far ahead or behind), which
 -- then move there. Idempotent and bounded, so any role with access to the audit schema may
--- run it. Records what it created as one DDL row. Returns the partitions it created.
+-- run it. With the DDL trail on, records what it created as one DDL row (as pg-audit's
+-- other runs are recorded). Returns the partitions it created.
 -- @ident schema the audit schema
 -- @literal schema_name the audit schema, as a string
 DECLARE
@@ -40,7 +41,12 @@ BEGIN
             created := created || {{schema}}.pg_audit_add_partition(parent, month_start, month_start + interval '1 month', NULL);
         END LOOP;
     END LOOP;
-    IF cardinality(created) > 0 THEN
+    IF cardinality(created) > 0 AND EXISTS (
+        SELECT 1 FROM pg_catalog.pg_event_trigger AS e
+        JOIN pg_catalog.pg_proc AS f ON f.oid = e.evtfoid
+        WHERE f.proname = 'pg_audit_trail_ddl' AND e.evtenabled = 'A'
+          AND f.pronamespace = (SELECT n.oid FROM pg_catalog.pg_namespace AS n WHERE n.nspname = {{schema_name}})
+    ) THEN
         PERFORM {{schema}}.pg_audit_record('DDL', {{schema_name}}, 'pg_audit_log', ARRAY[NULL]::text[],
             ARRAY[jsonb_build_object('command_tag', 'pg-audit maintain', 'object_type', 'schema',
                                      'identity', {{schema_name}}, 'partitions_created', to_jsonb(created))]);

@@ -16,12 +16,6 @@ DECLARE
     api_rows boolean;
     g record;
 BEGIN
-    IF EXISTS (SELECT 1 FROM pg_catalog.pg_index AS i
-               WHERE i.indexrelid = to_regclass(format('%I.%I', {{schema_name}}, 'pg_api_audit_log_request_key'))
-                 AND i.indpred IS NOT NULL) THEN
-        RAISE EXCEPTION 'pg-audit: the API log holds requests written twice before migration 2, which a partitioned log cannot keep under its unique key'
-            USING HINT = 'Remove the duplicate API-log rows (see migration 2''s notice) with pg_audit_purge, or export and drop them, then migrate again.';
-    END IF;
     -- Ids continue after the last one handed out (rows purged since included).
     SELECT {{schema}}.pg_audit_month(now(), 1),
            coalesce(greatest(max(l.id), pg_catalog.pg_sequence_last_value(pg_catalog.pg_get_serial_sequence(

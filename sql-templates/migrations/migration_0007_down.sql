@@ -19,4 +19,4 @@ DROP FUNCTION IF EXISTS {{schema}}.pg_audit_default_months(text);
 DROP FUNCTION IF EXISTS {{schema}}.pg_audit_partitions();
 DROP FUNCTION IF EXISTS {{schema}}.pg_audit_month(timestamptz, integer);
 DROP FUNCTION IF EXISTS {{schema}}.pg_audit_log_insert();
-DROP FUNCTION IF EXISTS {{schema}}.pg_audit_new_values(jsonb, jsonb);
+DROP FUNCTION IF EXISTS {{schema}}.pg_audit_new_data(jsonb, jsonb);

@@ -75,7 +75,13 @@ BEGIN
     CREATE INDEX pg_audit_log_request_idx ON {{schema}}.pg_audit_log (request_id) WHERE request_id IS NOT NULL;
     CREATE INDEX pg_audit_log_user_idx ON {{schema}}.pg_audit_log (updated_by, id) WHERE updated_by IS NOT NULL;
     CREATE INDEX pg_audit_log_time_idx ON {{schema}}.pg_audit_log (updated_at, id);
-    CREATE UNIQUE INDEX pg_api_audit_log_request_key ON {{schema}}.pg_api_audit_log (request_id, created_at);
+    -- As migration 2 left it: unique, but for requests written twice before it.
+    EXECUTE format('CREATE UNIQUE INDEX pg_api_audit_log_request_key ON %I.pg_api_audit_log (request_id, created_at)%s',
+        {{schema_name}}, coalesce(' WHERE id > ' || (
+            SELECT max(r.id) FROM (
+                SELECT l.id, count(*) OVER (PARTITION BY l.request_id, l.created_at) AS copies
+                FROM {{schema}}.pg_api_audit_log AS l WHERE l.request_id IS NOT NULL) AS r
+            WHERE r.copies > 1)::text, ''));
     CREATE INDEX pg_api_audit_log_time_idx ON {{schema}}.pg_api_audit_log (created_at, id);
     CREATE INDEX pg_api_audit_log_path_idx ON {{schema}}.pg_api_audit_log (api_name, http_method);
     CREATE INDEX pg_api_audit_log_status_idx ON {{schema}}.pg_api_audit_log (response_code);

@@ -16,7 +16,7 @@
 -- @dollar add_partition_body rendered add_partition_body
 -- @dollar create_partitions_body rendered create_partitions_body
 -- @dollar drop_partitions_body rendered drop_partitions_body
--- @dollar new_values_body rendered new_values_body
+-- @dollar new_data_body rendered new_data_body
 -- @dollar view_insert_body rendered log_view_insert_body
 -- @dollar record_body rendered record_body
 -- @dollar convert_body rendered migration_0007_convert_body
@@ -75,8 +75,10 @@ CREATE TABLE {{schema}}.pg_api_audit_log (
     created_at timestamptz NOT NULL DEFAULT now(),
     duration_ms double precision
 ) PARTITION BY RANGE (created_at);
--- The writer's exactly-once key (ON CONFLICT DO NOTHING), and one request by its id.
-CREATE UNIQUE INDEX pg_api_audit_log_data_request_key ON {{schema}}.pg_api_audit_log (request_id, created_at);
+-- The writer's exactly-once key (its ON CONFLICT DO NOTHING) is each partition's own unique
+-- (request_id, created_at) index, made by pg_audit_add_partition, and serves one request by
+-- its id: a former log holding requests written twice before migration 2 keeps its partial
+-- key of that migration, which a key of the partitioned log's own could not take over.
 -- A time window (the viewer's Requests page and chart).
 CREATE INDEX pg_api_audit_log_data_time_idx ON {{schema}}.pg_api_audit_log (created_at, id);
 -- Requests of one endpoint (--api, the viewer's path filter).
@@ -103,26 +105,31 @@ ALTER TABLE {{schema}}.pg_audit_log_data ENABLE ALWAYS TRIGGER pg_audit_append_o
 ALTER TABLE {{schema}}.pg_api_audit_log ENABLE ALWAYS TRIGGER pg_audit_append_only;
 ALTER TABLE {{schema}}.pg_api_audit_log ENABLE ALWAYS TRIGGER pg_audit_append_only_truncate;
 
--- The new values of an UPDATE: the new row without the keys whose value is the old row's.
-CREATE FUNCTION {{schema}}.pg_audit_new_values(old_row jsonb, new_row jsonb) RETURNS jsonb
-LANGUAGE sql IMMUTABLE
+-- An UPDATE's whole new row from its stored form (pg_audit_new_data_body). EXECUTE stays
+-- PUBLIC's: a reader of the view calls it with its own rights, and it only reads its
+-- arguments.
+CREATE FUNCTION {{schema}}.pg_audit_new_data(old_row jsonb, new_values jsonb) RETURNS jsonb
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
-AS {{new_values_body}};
+AS {{new_data_body}};
 
 -- The data log as read: the former pg_audit_log's columns, in its order, with new_data the
--- whole new row.
+-- whole new row (old_data || new_values for an UPDATE).
 CREATE VIEW {{schema}}.pg_audit_log AS
 SELECT d.id, d.schema_name, d.table_name, d.operation, d.old_data,
        CASE WHEN d.operation = 'UPDATE' AND d.old_data IS NOT NULL
-            THEN d.old_data OPERATOR(pg_catalog.||) d.new_values
+            THEN {{schema}}.pg_audit_new_data(d.old_data, d.new_values)
             ELSE d.new_values END AS new_data,
        d.changed_fields, d.record_id, d.ip_address, d.updated_at, d.updated_by, d.is_db_user,
        d.db_user, d.application_name, d.api_name, d.http_method, d.request_id,
        d.transaction_id, d.context
 FROM {{schema}}.pg_audit_log_data AS d;
 
+-- SECURITY DEFINER: the row's id and time come back to the writer (RETURNING), which a
+-- role that may only append could not read; reaching it takes INSERT on the view.
 CREATE FUNCTION {{schema}}.pg_audit_log_insert() RETURNS trigger
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS {{view_insert_body}};
 CREATE TRIGGER pg_audit_log_insert
@@ -198,8 +205,6 @@ DO {{convert_body}};
 -- migration through the view); the partition functions are the owner's.
 REVOKE ALL ON {{schema}}.pg_audit_log_data FROM PUBLIC;
 GRANT INSERT ON {{schema}}.pg_audit_log_data TO {{role}};
-REVOKE ALL ON FUNCTION {{schema}}.pg_audit_new_values(jsonb, jsonb) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION {{schema}}.pg_audit_new_values(jsonb, jsonb) TO {{role}};
 REVOKE ALL ON FUNCTION {{schema}}.pg_audit_log_insert() FROM PUBLIC;
 REVOKE ALL ON FUNCTION {{schema}}.pg_audit_month(timestamptz, integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION {{schema}}.pg_audit_partitions() FROM PUBLIC;

@@ -18,7 +18,7 @@ use crate::sql::templates::{
     Migration0005Up, Migration0006Down, Migration0006RecordBody, Migration0006Up,
     Migration0007ConvertBody, Migration0007Down, Migration0007RevertBody, Migration0007Up,
     MigrationsApplied, MigrationsBootstrap, MigrationsRecord, MigrationsTeardown,
-    MigrationsUpdateChecksum, MonthBody, NewValuesBody, PartitionsBody, PurgeBody, RecordBody,
+    MigrationsUpdateChecksum, MonthBody, NewDataBody, PartitionsBody, PurgeBody, RecordBody,
     Release01ContextFunctions, SchemaExists, TableExists,
 };
 use crate::sql::Sql;
@@ -199,7 +199,7 @@ fn migration_0007_up(settings: &SchemaSettings) -> Sql {
             schema_name,
         }
         .render(),
-        new_values_body: &NewValuesBody.render(),
+        new_data_body: &NewDataBody.render(),
         view_insert_body: &LogViewInsertBody { schema }.render(),
         record_body: &RecordBody { schema }.render(),
         convert_body: &Migration0007ConvertBody {
