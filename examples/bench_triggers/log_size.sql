@@ -1,6 +1,5 @@
--- Benchmark: bytes of the audit log, its indexes and TOAST included.
+-- Benchmark: bytes of the audit log, its indexes and TOAST included: every partition of the
+-- stored table behind the view pg_audit_log.
 -- @literal schema the audit schema
-SELECT pg_total_relation_size(c.oid)
-FROM pg_catalog.pg_class AS c
-JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
-WHERE n.nspname = {{schema}} AND c.relname = 'pg_audit_log'
+SELECT coalesce(sum(pg_total_relation_size(t.relid)), 0)::bigint
+FROM pg_partition_tree((quote_ident({{schema}}) || '.pg_audit_log_data')::regclass) AS t

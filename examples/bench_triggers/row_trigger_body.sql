@@ -31,8 +31,8 @@ BEGIN
             RETURN NULL;
         END IF;
     END IF;
-    INSERT INTO {{schema}}.pg_audit_log (
-        schema_name, table_name, operation, old_data, new_data, changed_fields, record_id,
+    INSERT INTO {{schema}}.pg_audit_log_data (
+        schema_name, table_name, operation, old_data, new_values, changed_fields, record_id,
         ip_address, updated_by, is_db_user, db_user, application_name,
         api_name, http_method, request_id, transaction_id, context
     )
