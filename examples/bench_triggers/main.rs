@@ -1,23 +1,33 @@
 //! Benchmark of the audit triggers: audited vs plain vs a hand-made row-level trigger, measured
-//! in one run with interleaved rounds and medians.
+//! in one run with interleaved rounds and medians, then pgbench's own TPC-B workload on an
+//! audited database vs a plain one.
 //!
 //! ```text
-//! cargo run --release --example bench_triggers [-- --rounds N --seconds S]
+//! cargo run --release --example bench_triggers [-- --rounds N --seconds S --only tables|tpcb
+//!     --tpcb-scale N --tpcb-seconds S --tpcb-clients N]
 //! ```
 //!
-//! Creates (and drops) its own database from `DATABASE_URL`. Prints a markdown table with
+//! Creates (and drops) its own databases from `DATABASE_URL`. Prints markdown tables with
 //! the targets of issue 2: single-row throughput ≥ 0.85 of plain, 100k-row INSERT and UPDATE
-//! ≤ 2.5× plain time, ≤ 30 MB of audit table per 100,000 audited rows.
+//! ≤ 2.5× plain time, ≤ 30 MB of audit table per 100,000 audited rows; and pgbench TPC-B
+//! (`pgbench -i -s 10`, then `pgbench -c 2`) ≥ 0.80 of plain TPS.
 
+mod pgbench;
 mod statements;
+mod tpcb;
 
 use pg_audit::Sql;
-use pg_audit_testing::{fresh_db, public_rules};
+use pg_audit_testing::{database_url, fresh_db, public_rules};
+use pgbench::Pgbench;
+use sqlx::postgres::PgConnectOptions;
 use sqlx::{AssertSqlSafe, Connection, PgConnection};
 use statements::OnTable;
+use std::process::ExitCode;
+use std::str::FromStr;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tpcb::TpcbArgs;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -220,34 +230,78 @@ async fn log_size(conn: &mut PgConnection, schema: &str) -> Result<i64, BoxError
         .await?)
 }
 
+/// The two parts of the benchmark, for `--only`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Part {
+    /// The three benchmark tables: single-row, bulk and log size.
+    Tables,
+    /// pgbench TPC-B, audited vs plain database.
+    Tpcb,
+}
+
 struct Args {
     rounds: usize,
     seconds: f64,
+    /// `None`: both parts.
+    only: Option<Part>,
+    tpcb: TpcbArgs,
+}
+
+impl Args {
+    fn runs(&self, part: Part) -> bool {
+        self.only.is_none_or(|only| only == part)
+    }
+}
+
+/// `value` as a number within `range`, or an error naming `flag`.
+fn number_in<T>(flag: &str, value: &str, range: std::ops::RangeInclusive<T>) -> Result<T, BoxError>
+where
+    T: FromStr + PartialOrd + std::fmt::Display,
+{
+    match value.parse::<T>() {
+        Ok(number) if range.contains(&number) => Ok(number),
+        _ => Err(format!(
+            "{flag} must be a number in {}..={}, not {value}",
+            range.start(),
+            range.end()
+        )
+        .into()),
+    }
 }
 
 fn parse_args() -> Result<Args, BoxError> {
     let mut args = Args {
         rounds: 5,
         seconds: 0.5,
+        only: None,
+        tpcb: TpcbArgs {
+            scale: 10,
+            seconds: 20,
+            clients: 2,
+        },
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
         let value = it.next().ok_or_else(|| format!("{arg} needs a value"))?;
         match arg.as_str() {
-            "--rounds" => {
-                args.rounds = value.parse()?;
-                if !(1..=1000).contains(&args.rounds) {
-                    return Err("--rounds must be 1..=1000".into());
-                }
+            "--rounds" => args.rounds = number_in(&arg, &value, 1..=1000)?,
+            "--seconds" => args.seconds = number_in(&arg, &value, 0.05..=60.0)?,
+            "--only" => {
+                args.only = Some(match value.as_str() {
+                    "tables" => Part::Tables,
+                    "tpcb" => Part::Tpcb,
+                    other => return Err(format!("--only takes tables or tpcb, not {other}").into()),
+                })
             }
-            "--seconds" => {
-                args.seconds = value.parse()?;
-                if !(0.05..=60.0).contains(&args.seconds) {
-                    return Err("--seconds must be 0.05..=60".into());
-                }
-            }
+            "--tpcb-scale" => args.tpcb.scale = number_in(&arg, &value, 1..=1000)?,
+            "--tpcb-seconds" => args.tpcb.seconds = number_in(&arg, &value, 1..=3600)?,
+            "--tpcb-clients" => args.tpcb.clients = number_in(&arg, &value, 1..=100)?,
             other => {
-                return Err(format!("unknown argument {other} (--rounds N, --seconds S)").into())
+                return Err(format!(
+                    "unknown argument {other} (--rounds N, --seconds S, --only tables|tpcb, \
+                     --tpcb-scale N, --tpcb-seconds S, --tpcb-clients N)"
+                )
+                .into())
             }
         }
     }
@@ -263,8 +317,41 @@ fn met(ok: bool) -> &'static str {
 }
 
 #[tokio::main]
-async fn main() -> Result<(), BoxError> {
+async fn main() -> ExitCode {
+    // Errors are printed here, after the databases were dropped on the way out.
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("bench_triggers: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), BoxError> {
     let args = parse_args()?;
+    // Found before anything is measured, so a missing pgbench fails at once.
+    let pgbench = if args.runs(Part::Tpcb) {
+        let url = database_url();
+        Some(Pgbench::find(&PgConnectOptions::from_str(&url)?, &url)?)
+    } else {
+        None
+    };
+    if args.runs(Part::Tables) {
+        println!("{}", bench_tables(&args).await?);
+    }
+    if let Some(pgbench) = pgbench {
+        println!(
+            "{}",
+            tpcb::measure(&pgbench, &args.tpcb, args.rounds).await?
+        );
+    }
+    Ok(())
+}
+
+/// The three benchmark tables: single-row throughput, bulk statements and log size; the
+/// markdown table.
+async fn bench_tables(args: &Args) -> Result<String, BoxError> {
     let db = fresh_db!().await;
     let url = db.url();
     let settings = pg_audit::SchemaSettings::default();
@@ -405,8 +492,7 @@ async fn main() -> Result<(), BoxError> {
         "| audit log bytes per 100,000 UPDATEd rows | | {update_mb:.1} MB | | | | ≤ 30 MB | {} |\n",
         met(update_mb <= 30.0)
     ));
-    println!("{out}");
     conn.close().await?;
     db.pool.close().await;
-    Ok(())
+    Ok(out)
 }

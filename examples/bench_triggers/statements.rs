@@ -68,6 +68,19 @@ pub(crate) fn log_size(audit_schema: &str) -> Sql {
     )
 }
 
+/// Audit rows of the pgbench tables in `audit_schema`: (table, operation, rows).
+pub(crate) fn tpcb_audit_rows(audit_schema: &str) -> Sql {
+    render(
+        include_str!("tpcb_audit_rows.sql"),
+        &[("schema", Value::Ident(audit_schema))],
+    )
+}
+
+/// The rows of `public.pgbench_history` and those with delta 0: (rows, zero deltas).
+pub(crate) fn tpcb_history() -> Sql {
+    render(include_str!("tpcb_history.sql"), &[])
+}
+
 fn render(text: &str, values: &[(&str, Value<'_>)]) -> Sql {
     let template = parse_template(text).unwrap_or_else(|errors| {
         let lines: Vec<String> = errors
@@ -105,5 +118,9 @@ mod tests {
             .as_str()
             .contains("CREATE FUNCTION \"audit\".bench_row_audit()"));
         assert!(log_size("it's").as_str().contains("'it''s'"));
+        assert!(tpcb_audit_rows("audit")
+            .as_str()
+            .contains("FROM \"audit\".pg_audit_log"));
+        assert!(tpcb_history().as_str().contains("pgbench_history"));
     }
 }
