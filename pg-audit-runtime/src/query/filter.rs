@@ -25,15 +25,22 @@ pub enum Operation {
     Delete,
     /// The table was truncated.
     Truncate,
+    /// A change of an audited table's or the audit schema's definition (the DDL trail), or
+    /// a run of pg-audit's own (attach, migrate, maintain).
+    Ddl,
+    /// A row as it existed when its table was first attached (a baseline).
+    Snapshot,
 }
 
 impl Operation {
     /// Every operation, in the order a user reads them.
-    pub const ALL: [Operation; 4] = [
+    pub const ALL: [Operation; 6] = [
         Operation::Insert,
         Operation::Update,
         Operation::Delete,
         Operation::Truncate,
+        Operation::Ddl,
+        Operation::Snapshot,
     ];
 
     /// The name stored in the `operation` column.
@@ -43,6 +50,8 @@ impl Operation {
             Operation::Update => "UPDATE",
             Operation::Delete => "DELETE",
             Operation::Truncate => "TRUNCATE",
+            Operation::Ddl => "DDL",
+            Operation::Snapshot => "SNAPSHOT",
         }
     }
 }
@@ -61,6 +70,7 @@ impl FromStr for Operation {
     /// ```
     /// use pg_audit_runtime::query::Operation;
     /// assert_eq!("delete".parse::<Operation>().unwrap(), Operation::Delete);
+    /// assert_eq!("ddl".parse::<Operation>().unwrap(), Operation::Ddl);
     /// assert!("MERGE".parse::<Operation>().is_err());
     /// ```
     fn from_str(text: &str) -> Result<Self, Self::Err> {
@@ -70,7 +80,7 @@ impl FromStr for Operation {
             .ok_or_else(|| {
                 crate::error::Error::invalid(
                     "operation",
-                    "expected one of INSERT, UPDATE, DELETE, TRUNCATE",
+                    "expected one of INSERT, UPDATE, DELETE, TRUNCATE, DDL, SNAPSHOT",
                 )
             })
     }

@@ -19,11 +19,13 @@ const BOTTOM: f64 = 26.0;
 const MAX_TIME_LABELS: usize = 8;
 
 /// The series of the Changes chart, bottom to top, with their CSS classes.
-pub(crate) const OPERATIONS: [(&str, &str); 4] = [
+pub(crate) const OPERATIONS: [(&str, &str); 6] = [
     ("INSERT", "s-insert"),
     ("UPDATE", "s-update"),
     ("DELETE", "s-delete"),
     ("TRUNCATE", "s-truncate"),
+    ("DDL", "s-ddl"),
+    ("SNAPSHOT", "s-snapshot"),
 ];
 
 /// The series of the Requests chart, bottom to top.

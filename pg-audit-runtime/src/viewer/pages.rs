@@ -309,7 +309,7 @@ pub(crate) struct ChangesPage {
     nav: Nav,
     action: String,
     form: ChangesForm,
-    operations: [Operation; 4],
+    operations: [Operation; 6],
     problems: Vec<String>,
     chart: Option<Chart>,
     rows: Vec<ChangeRow>,
