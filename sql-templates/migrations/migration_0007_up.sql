@@ -164,8 +164,9 @@ SET DateStyle = 'ISO, YMD'
 SET search_path = pg_catalog, pg_temp
 AS {{add_partition_body}};
 
--- SECURITY DEFINER: any role that may use the audit schema can make the partitions ahead
--- (the Audit handle's maintenance runs as the application); it can do nothing else.
+-- SECURITY DEFINER: a partition belongs to the log's owner whoever makes it (a role the
+-- owner grants EXECUTE, such as an application that does not own the audit schema); it can
+-- make partitions and move rows out of a default partition, nothing else.
 CREATE FUNCTION {{schema}}.pg_audit_create_partitions(months_ahead integer) RETURNS text[]
 LANGUAGE plpgsql
 SECURITY DEFINER
