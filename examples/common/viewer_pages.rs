@@ -60,7 +60,10 @@ fn pages(marks: &Landmarks) -> Vec<(String, String)> {
         ("Changes, first page".into(), "/audit".into()),
         (
             "Changes, page 1000 (keyset)".into(),
-            format!("/audit?before={}", marks.max_id - 999 * 50),
+            format!(
+                "/audit?before={}",
+                (marks.max_id - 999 * 50).max(marks.min_id + 1)
+            ),
         ),
         (
             "Changes, deepest page (keyset)".into(),
@@ -73,6 +76,10 @@ fn pages(marks: &Landmarks) -> Vec<(String, String)> {
         (
             "Changes, filtered: a rare table (1 row in 10,007)".into(),
             "/audit?schema=public&table=refunds".into(),
+        ),
+        (
+            "Changes, filtered: a table of 1 row in 1,111 (just under the search's index budget at 20M rows)".into(),
+            "/audit?schema=public&table=coupons".into(),
         ),
         (
             "Changes, worst case: a filter combination matching nothing".into(),
