@@ -699,7 +699,7 @@ async fn main() -> Result<(), BoxError> {
     let load_after = load_average();
 
     println!(
-        "\n## The log at scale: {} audit rows, {} API requests\n",
+        "\n### The log at scale: {} audit rows, {} API requests\n",
         sizes[0].rows, sizes[1].rows
     );
     println!(
@@ -711,14 +711,14 @@ async fn main() -> Result<(), BoxError> {
     );
     print_sizes(&sizes);
 
-    println!("\n### Reads through the query API, {READ_RUNS} interleaved runs\n");
+    println!("\n#### Reads through the query API, {READ_RUNS} interleaved runs\n");
     print_reads(&marks, reads);
 
-    println!("\n### Every viewer page, {READ_RUNS} rounds\n");
+    println!("\n#### Every viewer page, {READ_RUNS} rounds\n");
     viewer_pages::print_pages(&mut pages);
 
     println!(
-        "\n### Single-row audited INSERT, {} s a run after a CHECKPOINT, 1 connection, {} interleaved rounds",
+        "\n#### Single-row audited INSERT, {} s a run after a CHECKPOINT, 1 connection, {} interleaved rounds",
         RUN.as_secs(),
         options.rounds
     );
@@ -727,7 +727,7 @@ async fn main() -> Result<(), BoxError> {
     }
 
     println!(
-        "\n### Retention: `SELECT audit.pg_audit_drop_partitions('{}', 1)` under `lock_timeout = '1s'`, a call a partition\n",
+        "\n#### Retention: `SELECT audit.pg_audit_drop_partitions('{}', 1)` under `lock_timeout = '1s'`, a call a partition\n",
         cutoff.format("%Y-%m-%d %H:%M:%S+00")
     );
     print_drop(&calls, &statements);
