@@ -243,10 +243,12 @@ async fn log_size(pool: &PgPool, log: &'static str) -> Result<LogSize, BoxError>
     let rows: i64 = sqlx::query_scalar(AssertSqlSafe(format!("SELECT count(*) FROM {relation}")))
         .fetch_one(pool)
         .await?;
-    // A partition's index made from one of the log's belongs to it (pg_inherits); the
-    // index on id that pg_audit_add_partition gives each partition has no parent.
+    // A partition's index made from one of the log's belongs to it (pg_inherits); those
+    // pg_audit_add_partition gives each partition (on id, say) have no parent and are
+    // named by their columns.
     let indexes: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT coalesce(parent.relname::text, 'each partition''s own index on (id)'),
+        "SELECT coalesce(parent.relname::text,
+                         'each partition''s own ' || regexp_replace(pg_get_indexdef(x.indexrelid), '^.* USING \\w+ ', '')),
                 sum(pg_relation_size(x.indexrelid))::bigint
          FROM pg_partition_tree($1::regclass) AS t
          JOIN pg_index AS x ON x.indrelid = t.relid
