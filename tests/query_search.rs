@@ -265,7 +265,9 @@ fn some_budget(dice: &mut Dice) -> SearchBudget {
     SearchBudget {
         rows: 1 + dice.below(400) as i64,
         window: 1 + dice.below(1_500) as i64,
-        selected: 1 + dice.below(300) as i64,
+        // Up to three times the 500 selected ids read per statement, so pages are read from
+        // one chunk of them and from several.
+        selected: 1 + dice.below(1_500) as i64,
     }
 }
 

@@ -40,6 +40,9 @@ BEGIN
     -- The B-tree (updated_at, id) and the partition bounds serve every time range now.
     DROP INDEX IF EXISTS {{schema}}.pg_audit_log_updated_at_idx;
     ALTER TABLE {{schema}}.pg_api_audit_log_old ALTER COLUMN id DROP IDENTITY;
+    -- Superseded by the new log's (api_name, http_method, id) and (response_code, id).
+    DROP INDEX IF EXISTS {{schema}}.pg_api_audit_log_path_idx;
+    DROP INDEX IF EXISTS {{schema}}.pg_api_audit_log_status_idx;
     DROP TRIGGER pg_audit_append_only ON {{schema}}.pg_api_audit_log_old;
     DROP TRIGGER pg_audit_append_only_truncate ON {{schema}}.pg_api_audit_log_old;
 

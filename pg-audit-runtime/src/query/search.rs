@@ -149,6 +149,45 @@ async fn search<'e, F: LogFilter>(
     Ok(found)
 }
 
+/// Ids of selected rows read per statement. The log is partitioned by time, not id, so every
+/// partition is planned and probed with each id it is given: all 20,000 a budget allows took
+/// 100 ms to plan and as long to run on a 20M-row log of 17 partitions. A page is read from
+/// the selected ids nearest its cursor, a chunk at a time, until it is full.
+const SELECTED_CHUNK: usize = 500;
+
+/// The page (and one row more) among the rows with the `selected` ids in `range`, reading
+/// the ids in page order a chunk at a time and stopping once the page is full: each chunk's
+/// rows all come before the next chunk's.
+async fn read_selected<F: LogFilter>(
+    conn: &mut PgConnection,
+    audit_schema: &str,
+    filter: &F,
+    [below, above]: [Option<i64>; 2],
+    upwards: bool,
+    mut ids: Vec<i64>,
+) -> Result<Vec<F::Entry>> {
+    ids.retain(|id| below.is_none_or(|b| *id < b) && above.is_none_or(|a| *id > a));
+    ids.sort_unstable();
+    ids.dedup();
+    if !upwards {
+        ids.reverse();
+    }
+    let order_by = Sql::fixed(if upwards { "id ASC" } else { "id DESC" });
+    let wanted = usize::try_from(filter.cursor().fetch_limit()).unwrap_or(usize::MAX);
+    let mut rows = Vec::new();
+    for chunk in ids.chunks(SELECTED_CHUNK) {
+        let found = filter
+            .read(conn, audit_schema, [below, above], &order_by, Some(chunk))
+            .await?;
+        rows.extend(found);
+        if rows.len() >= wanted {
+            rows.truncate(wanted);
+            break;
+        }
+    }
+    Ok(rows)
+}
+
 /// The search on a connection whose search_path is pinned; `selected` holds the ids an index
 /// selected, when they are all of them.
 async fn search_within<F: LogFilter>(
@@ -163,9 +202,7 @@ async fn search_within<F: LogFilter>(
     let order_by = || Sql::fixed(if upwards { "id ASC" } else { "id DESC" });
     let (mut below, mut above) = (cursor.before_id, cursor.after_id);
     if let Some(ids) = selected {
-        let rows = filter
-            .read(conn, audit_schema, [below, above], &order_by(), Some(&ids))
-            .await?;
+        let rows = read_selected(conn, audit_schema, filter, [below, above], upwards, ids).await?;
         return Ok(Search {
             page: cursor.into_page(rows, F::id),
             stopped: None,
