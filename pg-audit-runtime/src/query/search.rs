@@ -163,7 +163,7 @@ async fn read_selected<F: LogFilter>(
     audit_schema: &str,
     filter: &F,
     [below, above]: [Option<i64>; 2],
-    upwards: bool,
+    (order_by, upwards): (&Sql, bool),
     mut ids: Vec<i64>,
 ) -> Result<Vec<F::Entry>> {
     ids.retain(|id| below.is_none_or(|b| *id < b) && above.is_none_or(|a| *id > a));
@@ -172,12 +172,11 @@ async fn read_selected<F: LogFilter>(
     if !upwards {
         ids.reverse();
     }
-    let order_by = Sql::fixed(if upwards { "id ASC" } else { "id DESC" });
     let wanted = usize::try_from(filter.cursor().fetch_limit()).unwrap_or(usize::MAX);
     let mut rows = Vec::new();
     for chunk in ids.chunks(SELECTED_CHUNK) {
         let found = filter
-            .read(conn, audit_schema, [below, above], &order_by, Some(chunk))
+            .read(conn, audit_schema, [below, above], order_by, Some(chunk))
             .await?;
         rows.extend(found);
         if rows.len() >= wanted {
@@ -202,7 +201,16 @@ async fn search_within<F: LogFilter>(
     let order_by = || Sql::fixed(if upwards { "id ASC" } else { "id DESC" });
     let (mut below, mut above) = (cursor.before_id, cursor.after_id);
     if let Some(ids) = selected {
-        let rows = read_selected(conn, audit_schema, filter, [below, above], upwards, ids).await?;
+        let range = [below, above];
+        let rows = read_selected(
+            conn,
+            audit_schema,
+            filter,
+            range,
+            (&order_by(), upwards),
+            ids,
+        )
+        .await?;
         return Ok(Search {
             page: cursor.into_page(rows, F::id),
             stopped: None,
