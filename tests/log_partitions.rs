@@ -651,7 +651,13 @@ async fn a_populated_log_of_the_previous_version_upgrades_without_losing_a_row()
     db.exec("CREATE TABLE orders (id int PRIMARY KEY, total int)")
         .await;
     let report = migrate(&db.pool, &settings, &public_rules()).await.unwrap();
-    assert_eq!(report.applied, [(7, "partitioned_log".to_string())]);
+    assert_eq!(
+        report.applied,
+        [
+            (7, "partitioned_log".to_string()),
+            (8, "lean_trigger_bodies".to_string())
+        ]
+    );
     let (data, api) = both_logs(&db, (last_id, last_api_id)).await;
     let purge_record = data
         .iter()

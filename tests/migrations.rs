@@ -14,6 +14,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (5, "log_time_indexes"),
     (6, "living_schema"),
     (7, "partitioned_log"),
+    (8, "lean_trigger_bodies"),
 ];
 
 fn migrations(from: i32) -> Vec<(i32, String)> {
@@ -432,5 +433,51 @@ async fn a_schema_migrated_before_the_audit_role_keeps_every_write_working_after
     assert_eq!(
         count(&db, "SELECT count(*) FROM audit.pg_audit_log").await,
         3
+    );
+}
+
+#[tokio::test]
+async fn migration_8_gives_a_schema_of_migration_7_the_lean_trigger_and_context_bodies() {
+    let db = fresh_db!().await;
+    db.exec("CREATE TABLE orders (id int PRIMARY KEY, total int)")
+        .await;
+    let settings = SchemaSettings::default();
+    migrate(&db.pool, &settings, &public_rules()).await.unwrap();
+    // The state migration 7 left, with bodies an earlier version rendered standing in: a
+    // trigger function that records nothing, a context function that names another user,
+    // the registry's hash of the older trigger SQL, migration 8 not applied.
+    let function: String = sqlx::query_scalar(
+        "SELECT p.oid::regprocedure::text FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid \
+         WHERE t.tgrelid = 'orders'::regclass AND t.tgname = 'pg_audit_insert'",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    db.exec(&format!(
+        "CREATE OR REPLACE FUNCTION {function} RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
+         CREATE OR REPLACE FUNCTION audit.pg_audit_context() RETURNS TABLE (user_id text, ip_address inet,
+             api_name text, http_method text, request_id uuid, context jsonb, is_db_user boolean, db_user text,
+             application_name text, transaction_id bigint)
+         LANGUAGE sql STABLE AS $$ SELECT NULL::text, NULL::inet, NULL::text, NULL::text, NULL::uuid,
+             NULL::jsonb, true, 'older body'::text, NULL::text, txid_current() $$;
+         UPDATE audit.pg_audit_tables SET definition_hash = 'rendered by migration 7';
+         DELETE FROM audit.pg_audit_migrations WHERE version = 8;"
+    ))
+    .await;
+    let report = migrate(&db.pool, &settings, &public_rules()).await.unwrap();
+    assert_eq!(report.applied, migrations(8));
+    db.exec("INSERT INTO orders VALUES (1, 5); UPDATE orders SET total = 6")
+        .await;
+    let rows: Vec<(String, String, bool)> = sqlx::query_as(
+        "SELECT table_name, db_user, new_data IS NOT NULL FROM audit.pg_audit_log ORDER BY id",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert!(
+        rows.iter()
+            .all(|(table, user, whole)| table == "orders" && user == "postgres" && *whole),
+        "{rows:?}"
     );
 }

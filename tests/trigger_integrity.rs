@@ -222,13 +222,18 @@ async fn renamed_moved_and_detached_tables_are_recorded_under_the_name_they_have
 
 /// Every identifier the generated trigger SQL contains, from the SQL itself.
 async fn identifiers_of_the_generated_sql(db: &TestDb) -> BTreeSet<String> {
-    db.exec("CREATE TABLE sample (id int PRIMARY KEY, v int)")
-        .await;
+    // A partitioned table's body also counts an UPDATE's rows and pairs them by key.
+    db.exec(
+        "CREATE TABLE sample (id int PRIMARY KEY, v int);
+         CREATE TABLE sample_p (id int PRIMARY KEY, v int) PARTITION BY RANGE (id);
+         CREATE TABLE sample_p1 PARTITION OF sample_p FOR VALUES FROM (0) TO (100);",
+    )
+    .await;
     let sql = attach_sql(&db.pool, &SchemaSettings::default(), &public_rules())
         .await
         .unwrap()
         .to_string();
-    db.exec("DROP TABLE sample").await;
+    db.exec("DROP TABLE sample, sample_p").await;
     let system = ["ctid", "xmin", "xmax", "cmin", "cmax", "tableoid", "oid"];
     sql.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
         .filter(|w| w.starts_with(|c: char| c.is_ascii_lowercase() || c == '_'))
@@ -242,29 +247,49 @@ async fn columns_named_after_every_identifier_of_the_generated_sql_capture_nothi
     let db = fresh_db!().await;
     let names = identifiers_of_the_generated_sql(&db).await;
     assert!(names.len() > 50, "{names:?}");
-    assert!(names.contains("oj") && names.contains("target") && names.contains("j"));
+    for name in [
+        "oj",
+        "j",
+        "pg_audit_table_name",
+        "pg_audit_schema_name",
+        "relname",
+    ] {
+        assert!(names.contains(name), "{name} {names:?}");
+    }
     let columns: Vec<String> = names.iter().map(|n| format!("\"{n}\" int")).collect();
+    // A plain table, and a partitioned one written through its root and directly to a
+    // partition (whose trigger looks up the root's name in the catalog).
     audited(
         &db,
         &format!(
-            "CREATE TABLE hostile (pk int PRIMARY KEY, {});",
-            columns.join(", ")
+            "CREATE TABLE hostile (pk int PRIMARY KEY, {columns});
+             CREATE TABLE hostile_p (pk int PRIMARY KEY, {columns}) PARTITION BY RANGE (pk);
+             CREATE TABLE hostile_p1 PARTITION OF hostile_p FOR VALUES FROM (0) TO (10);
+             CREATE TABLE hostile_p2 PARTITION OF hostile_p FOR VALUES FROM (10) TO (100);",
+            columns = columns.join(", ")
         ),
     )
     .await;
-    db.exec("INSERT INTO hostile (pk, \"j\", \"t\") VALUES (1, 7, 8), (2, 9, 10)")
+    for (table, partition) in [("hostile", "hostile"), ("hostile_p", "hostile_p2")] {
+        db.exec(&format!(
+            "INSERT INTO {table} (pk, \"j\", \"t\") VALUES (1, 7, 8), (2, 9, 10);
+             UPDATE {table} SET \"oj\" = 1, \"changed\" = 2;
+             UPDATE {table} SET pk = pk + 10;
+             DELETE FROM {partition} WHERE pk = 11;"
+        ))
         .await;
-    db.exec("UPDATE hostile SET \"oj\" = 1, \"changed\" = 2")
-        .await;
-    db.exec("UPDATE hostile SET pk = pk + 10").await;
-    db.exec("DELETE FROM hostile WHERE pk = 11").await;
+    }
     let rows = log(&db).await;
     let operations: Vec<&str> = rows.iter().map(|r| r.2.as_str()).collect();
-    assert_eq!(
-        operations,
-        ["INSERT", "INSERT", "UPDATE", "UPDATE", "UPDATE", "UPDATE", "DELETE"]
-    );
-    for (_, _, _, record_id, old, new) in &rows {
+    let one_table = [
+        "INSERT", "INSERT", "UPDATE", "UPDATE", "UPDATE", "UPDATE", "DELETE",
+    ];
+    assert_eq!(operations, [one_table, one_table].concat());
+    for (schema, table, _, record_id, old, new) in &rows {
+        assert!(
+            schema == "public" && (table == "hostile" || table == "hostile_p"),
+            "{schema}.{table}"
+        );
         let row = new.as_ref().or(old.as_ref()).unwrap();
         assert_eq!(
             row.as_object().map(|o| o.len()),
@@ -273,6 +298,11 @@ async fn columns_named_after_every_identifier_of_the_generated_sql_capture_nothi
         );
         assert_eq!(record_id.as_deref(), Some(row["pk"].to_string().as_str()));
     }
+    assert_eq!(
+        rows.last().unwrap().1,
+        "hostile_p",
+        "the partition's delete under the root"
+    );
 }
 
 /// Writes a row keyed by `key_sql` under one set of session settings, updates it under

@@ -91,10 +91,12 @@ async fn migrate_attach_status_and_sql_work_end_to_end() {
             "0006_living_schema.up.sql",
             "0007_partitioned_log.down.sql",
             "0007_partitioned_log.up.sql",
-            "0008_attach_triggers.up.sql"
+            "0008_lean_trigger_bodies.down.sql",
+            "0008_lean_trigger_bodies.up.sql",
+            "0009_attach_triggers.up.sql"
         ]
     );
-    let triggers = std::fs::read_to_string(dir.join("0008_attach_triggers.up.sql")).unwrap();
+    let triggers = std::fs::read_to_string(dir.join("0009_attach_triggers.up.sql")).unwrap();
     assert!(triggers.contains("ON \"public\".\"orders\"") && !triggers.contains("\"archive\""));
     std::fs::remove_dir_all(&dir).ok();
 

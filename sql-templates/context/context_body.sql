@@ -1,6 +1,9 @@
 -- Body of pg_audit_context(): the pg_audit.* settings of the current transaction, each
 -- checked before it is cast. A single SELECT in a SQL function without SET options, so the
--- planner inlines it into the trigger's statement: no function call per statement. With no
+-- planner inlines it into the trigger's statement: no function call per statement. Each
+-- setting is read once (the subqueries end in OFFSET 0, so the planner does not fold them
+-- into the outer expressions, which would read a setting again for every use of it: the
+-- reads were most of this function's cost). With no
 -- application context the write is a direct database write: is_db_user is true and, when
 -- tracking is on, the client address is recorded. The connected role (session_user, not the
 -- definer) and application_name are recorded always. Every value set_config accepted is
@@ -10,7 +13,7 @@
 -- string of at most 4096 characters ending in "...[cut]" when cut (ASCII, so it converts to any server encoding).
 -- @ident schema the audit schema
 -- @literal track_db_users 'true' or 'false': record the client address of direct writes
-SELECT s.user_id,
+SELECT CASE WHEN length(s.user_id) > 256 THEN left(s.user_id, 248) || '...[cut]' ELSE s.user_id END,
        CASE
            WHEN s.ip ~ ('^' || v.ipv4 || '$')
              OR s.ip ~* ('^((' || v.h || ':){7}' || v.h || '|(' || v.h || ':){1,7}:|(' || v.h || ':){1,6}:' || v.h
@@ -19,12 +22,11 @@ SELECT s.user_id,
                  || '|' || v.h || ':(:' || v.h || '){1,6}|:((:' || v.h || '){1,7}|:)'
                  || '|::(ffff(:0{1,4})?:)?' || v.ipv4 || '|(' || v.h || ':){1,4}:' || v.ipv4 || ')$')
            THEN s.ip::inet
-           WHEN s.user_id IS NULL AND s.api_name IS NULL AND s.http_method IS NULL AND s.request_id IS NULL
-                AND {{track_db_users}}::boolean
+           WHEN s.is_db_user AND {{track_db_users}}::boolean
            THEN inet_client_addr()
        END,
-       s.api_name,
-       s.http_method,
+       CASE WHEN length(s.api_name) > 1024 THEN left(s.api_name, 1016) || '...[cut]' ELSE s.api_name END,
+       upper(left(s.http_method, 32)),
        s.request_id::uuid,
        CASE
            WHEN s.context IS NULL THEN NULL
@@ -32,24 +34,27 @@ SELECT s.user_id,
            WHEN length(s.context) > 4096 THEN to_jsonb(left(s.context, 4088) || '...[cut]')
            ELSE to_jsonb(s.context)
        END,
-       s.user_id IS NULL AND s.api_name IS NULL AND s.http_method IS NULL AND s.request_id IS NULL,
+       s.is_db_user,
        session_user::text,
-       NULLIF(current_setting('application_name', true), ''),
+       s.application_name,
        txid_current()
 FROM (
-    SELECT CASE WHEN length(u.user_id) > 256 THEN left(u.user_id, 248) || '...[cut]' ELSE u.user_id END AS user_id,
-           NULLIF(current_setting('pg_audit.ip', true), '') AS ip,
-           CASE WHEN length(u.api_name) > 1024 THEN left(u.api_name, 1016) || '...[cut]' ELSE u.api_name END AS api_name,
-           upper(left(NULLIF(current_setting('pg_audit.http_method', true), ''), 32)) AS http_method,
-           CASE
-               WHEN current_setting('pg_audit.request_id', true) ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
-               THEN current_setting('pg_audit.request_id', true)
-           END AS request_id,
-           NULLIF(current_setting('pg_audit.context', true), '') AS context
+    -- No user, API, method or valid request id: a direct database write.
+    SELECT r.*, r.user_id IS NULL AND r.api_name IS NULL AND r.http_method IS NULL AND r.request_id IS NULL AS is_db_user
     FROM (
         SELECT NULLIF(current_setting('pg_audit.user_id', true), '') AS user_id,
-               NULLIF(current_setting('pg_audit.api_name', true), '') AS api_name
-    ) AS u
+               NULLIF(current_setting('pg_audit.ip', true), '') AS ip,
+               NULLIF(current_setting('pg_audit.api_name', true), '') AS api_name,
+               NULLIF(current_setting('pg_audit.http_method', true), '') AS http_method,
+               CASE
+                   WHEN q.request_id ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+                   THEN q.request_id
+               END AS request_id,
+               NULLIF(current_setting('pg_audit.context', true), '') AS context,
+               NULLIF(current_setting('application_name', true), '') AS application_name
+        FROM (SELECT current_setting('pg_audit.request_id', true) AS request_id OFFSET 0) AS q
+        OFFSET 0
+    ) AS r
 ) AS s
 CROSS JOIN (
     SELECT '((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])' AS ipv4,

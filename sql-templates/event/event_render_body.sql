@@ -11,7 +11,7 @@
 -- @literal t_body trigger_body.sql's body
 -- @literal t_paired trigger_update_paired.sql's body
 -- @literal t_unpaired trigger_update_unpaired.sql's body
--- @literal t_recorded_table expr_recorded_table.sql's body
+-- @literal t_counts_equal expr_counts_equal.sql's body
 -- @literal t_masked expr_masked.sql's body
 -- @literal t_key_value expr_key_value.sql's body
 -- @literal t_key_array expr_key_array.sql's body
@@ -47,7 +47,6 @@ DECLARE
     new_values text;
     ignored_filter text := '';
     keep text := CASE WHEN keep_noop THEN 'true' ELSE 'false' END;
-    recorded text := {{t_recorded_table}};
     body text;
     statements text[];
     target record;
@@ -160,17 +159,18 @@ BEGIN
             FROM pg_catalog.unnest(all_columns) WITH ORDINALITY AS a(c, i)
         ), '')]);
 
-    -- Expressions::body.
+    -- Expressions::body: only a partitioned table's counts an UPDATE's rows.
     body := {{schema}}.pg_audit_fill({{t_body}},
-        ARRAY['schema', 'recorded_table', 'inserted_data', 'inserted_record_id', 'update_paired', 'update_unpaired'],
-        ARRAY[q_schema, recorded, masked_of ->> 'r.j', record_id_of ->> 'r.j',
+        ARRAY['schema', 'inserted_data', 'inserted_record_id', 'counts_equal', 'update_paired', 'update_unpaired'],
+        ARRAY[q_schema, masked_of ->> 'r.j', record_id_of ->> 'r.j',
+            CASE WHEN t_kind OPERATOR(pg_catalog.=) 'p' THEN {{t_counts_equal}} ELSE 'true' END,
             {{schema}}.pg_audit_fill({{t_paired}},
-                ARRAY['schema', 'recorded_table', 'row_text', 'changed', 'old_data', 'new_values', 'record_id', 'keep_noop'],
-                ARRAY[q_schema, recorded, row_text, changed, masked_of ->> 'x.oj', new_values, record_id_of ->> 'x.nj', keep]),
+                ARRAY['schema', 'row_text', 'changed', 'old_data', 'new_values', 'record_id', 'keep_noop'],
+                ARRAY[q_schema, row_text, changed, masked_of ->> 'x.oj', new_values, record_id_of ->> 'x.nj', keep]),
             {{schema}}.pg_audit_fill({{t_unpaired}},
-                ARRAY['schema', 'recorded_table', 'old_key', 'new_key', 'row_text', 'changed', 'old_data', 'new_data',
+                ARRAY['schema', 'old_key', 'new_key', 'row_text', 'changed', 'old_data', 'new_data',
                       'new_values', 'old_record_id', 'new_record_id', 'keep_noop'],
-                ARRAY[q_schema, recorded, key_of ->> 'o.j', key_of ->> 'n.j', row_text, changed, masked_of ->> 'x.oj',
+                ARRAY[q_schema, key_of ->> 'o.j', key_of ->> 'n.j', row_text, changed, masked_of ->> 'x.oj',
                       masked_of ->> 'x.nj', new_values, record_id_of ->> 'x.oj', record_id_of ->> 'x.nj', keep])]);
 
     -- render_table: the function, statement triggers on the table and each partition,

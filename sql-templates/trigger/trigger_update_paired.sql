@@ -2,7 +2,6 @@
 -- new ones: the n-th old row is the n-th new row's (see trigger_body). Used inside the
 -- trigger body.
 -- @ident schema the audit schema
--- @fragment recorded_table rendered expr_recorded_table
 -- @fragment row_text NULL::json, or the row as json when the table has json columns (over t)
 -- @fragment changed changed columns, over p.oj and p.nj (and p.ot, p.nt)
 -- @fragment old_data masked old row, over x.oj
@@ -14,9 +13,8 @@
                 ip_address, updated_by, is_db_user, db_user, application_name,
                 api_name, http_method, request_id, transaction_id, context
             )
-            WITH c AS MATERIALIZED (SELECT * FROM {{schema}}.pg_audit_context()),
-                 target AS MATERIALIZED ({{recorded_table}})
-            SELECT target.schema_name, target.table_name, 'UPDATE', {{old_data}}, {{new_values}}, pg_catalog.to_jsonb(x.changed), {{record_id}},
+            WITH c AS MATERIALIZED (SELECT * FROM {{schema}}.pg_audit_context())
+            SELECT pg_audit_schema_name, pg_audit_table_name, 'UPDATE', {{old_data}}, {{new_values}}, pg_catalog.to_jsonb(x.changed), {{record_id}},
                    c.ip_address, c.user_id, c.is_db_user, c.db_user, c.application_name,
                    c.api_name, c.http_method, c.request_id, c.transaction_id, c.context
             FROM (
@@ -30,5 +28,4 @@
                 OFFSET 0
             ) AS x
             CROSS JOIN c
-            CROSS JOIN target
             WHERE x.changed OPERATOR(pg_catalog.<>) '{}'::text[] OR {{keep_noop}};

@@ -4,7 +4,6 @@
 -- (a table without one pairs none); an old row left without a new one is recorded as the
 -- DELETE it became, a new row without an old one as an INSERT. Used inside the trigger body.
 -- @ident schema the audit schema
--- @fragment recorded_table rendered expr_recorded_table
 -- @fragment old_key key, over o.j
 -- @fragment new_key key, over n.j
 -- @fragment row_text NULL::json, or the row as json when the table has json columns (over t)
@@ -20,9 +19,8 @@
                 ip_address, updated_by, is_db_user, db_user, application_name,
                 api_name, http_method, request_id, transaction_id, context
             )
-            WITH c AS MATERIALIZED (SELECT * FROM {{schema}}.pg_audit_context()),
-                 target AS MATERIALIZED ({{recorded_table}})
-            SELECT target.schema_name, target.table_name,
+            WITH c AS MATERIALIZED (SELECT * FROM {{schema}}.pg_audit_context())
+            SELECT pg_audit_schema_name, pg_audit_table_name,
                    CASE WHEN x.oj IS NULL THEN 'INSERT' WHEN x.nj IS NULL THEN 'DELETE' ELSE 'UPDATE' END,
                    CASE WHEN x.oj IS NOT NULL THEN {{old_data}} END,
                    CASE WHEN x.oj IS NULL THEN {{new_data}} WHEN x.nj IS NOT NULL THEN {{new_values}} END,
@@ -42,5 +40,4 @@
                 OFFSET 0
             ) AS x
             CROSS JOIN c
-            CROSS JOIN target
             WHERE x.changed IS NULL OR x.changed OPERATOR(pg_catalog.<>) '{}'::text[] OR {{keep_noop}};

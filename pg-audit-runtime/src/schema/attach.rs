@@ -423,7 +423,8 @@ pub(crate) async fn plan(
     };
     let context_functions_stale = registry::load_settings(conn, audit_schema).await?.as_ref()
         != Some(&declared)
-        || !catalog::context_functions_granted(conn, settings).await?;
+        || !catalog::context_functions_current(conn, settings, context_body(settings).as_str())
+            .await?;
 
     let mut work = PlannedWork {
         plan: AttachPlan {
@@ -584,21 +585,25 @@ pub(crate) async fn apply(
 
 /// The functions the triggers call to read the request context, with the settings baked in.
 pub(crate) fn context_functions(settings: &SchemaSettings) -> Sql {
-    use crate::sql::templates::{ContextBody, ContextJsonCheckBody};
-    let schema = settings.audit_schema.as_str();
+    use crate::sql::templates::ContextJsonCheckBody;
     ContextFunctions {
-        schema,
+        schema: &settings.audit_schema,
         role: &settings.writer_role(),
         json_check_body: &ContextJsonCheckBody.render(),
-        context_body: &ContextBody {
-            schema,
-            track_db_users: if settings.track_db_users {
-                "true"
-            } else {
-                "false"
-            },
-        }
-        .render(),
+        context_body: &context_body(settings),
+    }
+    .render()
+}
+
+/// The body of `pg_audit_context()` as this version renders it for these settings.
+fn context_body(settings: &SchemaSettings) -> Sql {
+    crate::sql::templates::ContextBody {
+        schema: &settings.audit_schema,
+        track_db_users: if settings.track_db_users {
+            "true"
+        } else {
+            "false"
+        },
     }
     .render()
 }

@@ -6,7 +6,7 @@ use crate::names::QualifiedName;
 use crate::sql::templates::{
     AuditRoleStanding, CatalogAuditFunctions, CatalogAuditTriggers, CatalogForeignAuditTriggers,
     CatalogPartitions, CatalogTableColumns, CatalogTables, CatalogTablesNotOwned,
-    ContextFunctionsGranted, TableExists,
+    ContextFunctionsCurrent, TableExists,
 };
 use crate::sql::SqlQuery;
 use sqlx::postgres::PgExecutor;
@@ -227,17 +227,20 @@ pub(crate) async fn is_partitioned(conn: &mut PgConnection, schema: &str) -> Res
         .await?)
 }
 
-/// Whether the audit role may execute the audit schema's context functions (false when they
-/// are missing or predate the role).
-pub(crate) async fn context_functions_granted(
+/// Whether the audit schema's context function has the body this version renders
+/// (`context_body`) and the audit role may execute it (false when it is missing, older, or
+/// predates the role).
+pub(crate) async fn context_functions_current(
     conn: &mut PgConnection,
     settings: &crate::settings::SchemaSettings,
+    context_body: &str,
 ) -> Result<bool> {
-    Ok(ContextFunctionsGranted
+    Ok(ContextFunctionsCurrent
         .render()
         .query_scalar()
         .bind(&settings.audit_schema)
         .bind(settings.writer_role())
+        .bind(context_body)
         .fetch_one(conn)
         .await?)
 }

@@ -17,9 +17,9 @@ use crate::sql::templates::{
     Migration0003Up, Migration0004Down, Migration0004RoleBody, Migration0004Up, Migration0005Down,
     Migration0005Up, Migration0006Down, Migration0006RecordBody, Migration0006Up,
     Migration0007ConvertBody, Migration0007Down, Migration0007RevertBody, Migration0007Up,
-    MigrationsApplied, MigrationsBootstrap, MigrationsRecord, MigrationsTeardown,
-    MigrationsUpdateChecksum, MonthBody, NewDataBody, PartitionsBody, PurgeBody, RecordBody,
-    Release01ContextFunctions, SchemaExists, TableExists,
+    Migration0008Down, Migration0008Up, MigrationsApplied, MigrationsBootstrap, MigrationsRecord,
+    MigrationsTeardown, MigrationsUpdateChecksum, MonthBody, NewDataBody, PartitionsBody,
+    PurgeBody, RecordBody, Release01ContextFunctions, SchemaExists, TableExists,
 };
 use crate::sql::Sql;
 use crate::sql::SqlQuery;
@@ -75,6 +75,12 @@ const MIGRATIONS: &[Migration] = &[
         name: "partitioned_log",
         up: migration_0007_up,
         down: migration_0007_down,
+    },
+    Migration {
+        version: 8,
+        name: "lean_trigger_bodies",
+        up: migration_0008_up,
+        down: migration_0008_down,
     },
 ];
 
@@ -221,6 +227,20 @@ fn migration_0007_down(settings: &SchemaSettings) -> Sql {
         }
         .render(),
         record_body: &Migration0006RecordBody { schema }.render(),
+    }
+    .render()
+}
+
+fn migration_0008_up(settings: &SchemaSettings) -> Sql {
+    Migration0008Up {
+        schema: &settings.audit_schema,
+    }
+    .render()
+}
+
+fn migration_0008_down(settings: &SchemaSettings) -> Sql {
+    Migration0008Down {
+        schema: &settings.audit_schema,
     }
     .render()
 }

@@ -10,10 +10,10 @@ use crate::names::QualifiedName;
 use crate::schema::catalog::{AttachedTrigger, TableInfo};
 use crate::sql::templates::{
     CreateStatementTriggers, CreateTruncateTrigger, DropTrigger, DropTriggerFunction,
-    ExprChangedFields, ExprColumnChanged, ExprColumnUnchanged, ExprJsonChanged,
+    ExprChangedFields, ExprColumnChanged, ExprColumnUnchanged, ExprCountsEqual, ExprJsonChanged,
     ExprJsonColumnChanged, ExprJsonText, ExprKeyArray, ExprKeyValue, ExprMasked, ExprNewValues,
-    ExprNotIgnored, ExprRecordIdComposite, ExprRecordIdSingle, ExprRecordKey, ExprRecordedTable,
-    TriggerBody, TriggerFunction, TriggerUpdatePaired, TriggerUpdateUnpaired,
+    ExprNotIgnored, ExprRecordIdComposite, ExprRecordIdSingle, ExprRecordKey, TriggerBody,
+    TriggerFunction, TriggerUpdatePaired, TriggerUpdateUnpaired,
 };
 use crate::sql::Sql;
 
@@ -84,7 +84,7 @@ pub(crate) fn render_table(
         json_columns: &table.json_columns,
         rule,
     };
-    let body = expressions.body(audit_schema);
+    let body = expressions.body(audit_schema, table.partitioned);
     let mut statements = vec![TriggerFunction {
         schema: audit_schema,
         role: &crate::settings::writer_role_of(audit_schema),
@@ -391,11 +391,16 @@ impl Expressions<'_> {
         }
     }
 
-    fn body(&self, audit_schema: &str) -> Sql {
-        let recorded_table = ExprRecordedTable.render();
+    /// The function body; only a partitioned table's counts an UPDATE's rows before pairing
+    /// them by position (see `expr_counts_equal.sql`).
+    fn body(&self, audit_schema: &str, partitioned: bool) -> Sql {
+        let counts_equal = if partitioned {
+            ExprCountsEqual.render()
+        } else {
+            Sql::fixed("true")
+        };
         let paired = TriggerUpdatePaired {
             schema: audit_schema,
-            recorded_table: &recorded_table,
             row_text: &self.row_text(),
             changed: &self.changed("p.oj", "p.nj"),
             old_data: &self.masked("x.oj"),
@@ -406,7 +411,6 @@ impl Expressions<'_> {
         .render();
         let unpaired = TriggerUpdateUnpaired {
             schema: audit_schema,
-            recorded_table: &recorded_table,
             old_key: &self.pairing_key("o.j"),
             new_key: &self.pairing_key("n.j"),
             row_text: &self.row_text(),
@@ -421,9 +425,9 @@ impl Expressions<'_> {
         .render();
         TriggerBody {
             schema: audit_schema,
-            recorded_table: &recorded_table,
             inserted_data: &self.masked("r.j"),
             inserted_record_id: &self.record_id_or_null("r.j"),
+            counts_equal: &counts_equal,
             update_paired: &paired,
             update_unpaired: &unpaired,
         }
