@@ -141,7 +141,7 @@ async fn two_processes_migrating_at_once_apply_the_migration_once() {
         .fetch_one(&db.pool)
         .await
         .unwrap();
-    assert_eq!(rows, 7, "one row per migration");
+    assert_eq!(rows, 8, "one row per migration");
 }
 
 #[tokio::test]
