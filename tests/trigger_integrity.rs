@@ -503,3 +503,65 @@ async fn a_json_column_whose_text_changed_is_recorded_though_its_jsonb_value_is_
         "the text changes recorded, the UPDATE that rewrote the same text not"
     );
 }
+
+/// A session keeps the plan it chose for its trigger statements after a few one-row ones;
+/// a bulk statement on the same connection must still be paired in linear time. With the
+/// pairing joined by a nested loop, the 20,000-row UPDATE below took minutes (quadratic:
+/// 3,000 rows took 15 s); the statement timeout turns such a plan into a failure here, with
+/// a margin of two orders of magnitude over the seconds it takes.
+#[tokio::test]
+async fn a_bulk_statement_after_one_row_ones_on_the_same_connection_is_recorded_in_linear_time() {
+    let db = fresh_db!().await;
+    audited(
+        &db,
+        "CREATE TABLE items (id int PRIMARY KEY, qty int);
+         CREATE TABLE parts (id int, region int, qty int, PRIMARY KEY (id, region)) PARTITION BY LIST (region);
+         CREATE TABLE parts_1 PARTITION OF parts FOR VALUES IN (1);
+         CREATE TABLE parts_2 PARTITION OF parts FOR VALUES IN (2);",
+    )
+    .await;
+    let mut conn = db.pool.acquire().await.unwrap();
+    sqlx::raw_sql("SET statement_timeout = '120s'")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    // (table, a row's values but its id, the same over generate_series' g)
+    for (table, values, bulk_values) in [("items", "0", "0"), ("parts", "1, 0", "1 + g % 2, 0")] {
+        let one_row = (1..=8).flat_map(|i| {
+            [
+                format!("INSERT INTO {table} VALUES ({i}, {values})"),
+                format!("UPDATE {table} SET qty = qty + 1 WHERE id = {i}"),
+                format!("DELETE FROM {table} WHERE id = {i}"),
+            ]
+        });
+        let bulk = [
+            format!(
+                "INSERT INTO {table} SELECT g, {bulk_values} FROM generate_series(1, 20000) AS g"
+            ),
+            format!("UPDATE {table} SET qty = qty + 1"),
+            format!("DELETE FROM {table}"),
+        ];
+        for statement in one_row.chain(bulk) {
+            // The statements are this test's own text.
+            let sql = sqlx::AssertSqlSafe(statement.clone());
+            if let Err(e) = sqlx::raw_sql(sql).execute(&mut *conn).await {
+                panic!("{statement}: {e} (a plan that does not scale with the rows?)");
+            }
+        }
+    }
+    drop(conn);
+    let counts: Vec<(String, String, i64)> = sqlx::query_as(
+        "SELECT table_name, operation, count(*) FROM audit.pg_audit_log GROUP BY 1, 2 ORDER BY 1, 2",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    let expected: Vec<(String, String, i64)> = ["items", "parts"]
+        .iter()
+        .flat_map(|t| {
+            [("DELETE", 20008), ("INSERT", 20008), ("UPDATE", 20008)]
+                .map(|(op, n)| (t.to_string(), op.to_string(), n))
+        })
+        .collect();
+    assert_eq!(counts, expected);
+}

@@ -27,10 +27,11 @@ DECLARE
     pg_audit_table_name text := TG_TABLE_NAME;
 BEGIN
     IF pg_catalog.pg_partition_root(TG_RELID) OPERATOR(pg_catalog.<>) TG_RELID THEN
-        SELECT n.nspname::text, r.relname::text
+        SELECT (SELECT n.nspname::text FROM pg_catalog.pg_namespace AS n
+                WHERE n.oid OPERATOR(pg_catalog.=) r.relnamespace),
+               r.relname::text
         INTO pg_audit_schema_name, pg_audit_table_name
         FROM pg_catalog.pg_class AS r
-        JOIN pg_catalog.pg_namespace AS n ON n.oid OPERATOR(pg_catalog.=) r.relnamespace
         WHERE r.oid OPERATOR(pg_catalog.=) pg_catalog.pg_partition_root(TG_RELID);
     END IF;
     IF TG_OP = 'INSERT' THEN

@@ -7,6 +7,11 @@
 -- lc_monetary. JIT is off: a bulk statement's pairing INSERT is estimated far above
 -- jit_above_cost (the planner cannot know the positional join pairs each row once), and
 -- compiling it cost half a second of a 100,000-row UPDATE's 3 s, which it never paid back.
+-- Nested loops are off: a session keeps the plan of the pairing INSERT that it chose after
+-- a few one-row UPDATEs (a generic plan, for transition tables of one row each), and a
+-- nested loop there made a later 100,000-row UPDATE on the same connection quadratic (3,000
+-- rows took 15 s); a hash or merge join pairs any number of rows. Only the cross join with
+-- the one-row context is still a nested loop, as it must be.
 -- The function is handed to the audit role, which is then its owner and the rights it runs
 -- with: CREATE on the audit schema, which that takes, is granted for the handover only.
 -- @ident schema the audit schema
@@ -25,6 +30,7 @@ SET extra_float_digits = 1
 SET bytea_output = 'hex'
 SET lc_monetary = 'C'
 SET jit = off
+SET enable_nestloop = off
 AS {{body}};
 REVOKE ALL ON FUNCTION {{schema}}.{{function_name}}() FROM PUBLIC;
 ALTER FUNCTION {{schema}}.{{function_name}}() OWNER TO {{role}};
